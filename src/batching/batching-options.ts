@@ -1,0 +1,46 @@
+/**
+ * Per-model batching parameters (TF Serving's names, plus Triton's queue bound and
+ * default queue timeout). Batching off is `maxBatchSize: 1`, on the same code path.
+ */
+export interface BatchingOptions {
+  /** Largest batch in rows. A single request larger than this is INVALID_ARGUMENT unless splitting is on. */
+  readonly maxBatchSize: number;
+  /** How long the oldest request of an open batch may wait for company, in µs. */
+  readonly batchTimeoutMicros: number;
+  /** Queue bound in batches (closed + open); beyond it → UNAVAILABLE. */
+  readonly maxEnqueuedBatches: number;
+  /** Batches of this model that may execute at once. */
+  readonly numBatchThreads: number;
+  /** Increasing sizes, last = maxBatchSize; batches are padded up to the next size. Empty = no padding. */
+  readonly allowedBatchSizes: readonly number[];
+  /** Pad non-batch dims up to the batch's largest instead of refusing to mix shapes. */
+  readonly padVariableLengthInputs: boolean;
+  /** Split a request larger than maxExecutionBatchSize over several batches. */
+  readonly enableLargeBatchSplitting: boolean;
+  /** Largest executed batch when splitting is on (defaults to maxBatchSize). */
+  readonly maxExecutionBatchSize: number;
+  /** Triton's bound on queued requests (0 = unbounded, only maxEnqueuedBatches applies). */
+  readonly maxQueueSize: number;
+  /** Default time a request may wait in the queue, in µs (0 = no limit beyond its own deadline). */
+  readonly defaultQueueTimeoutMicros: number;
+}
+
+export const DEFAULT_BATCHING: BatchingOptions = Object.freeze({
+  maxBatchSize: 32,
+  batchTimeoutMicros: 1000,
+  maxEnqueuedBatches: 100,
+  numBatchThreads: 1,
+  allowedBatchSizes: [],
+  padVariableLengthInputs: false,
+  enableLargeBatchSplitting: false,
+  maxExecutionBatchSize: 32,
+  maxQueueSize: 0,
+  defaultQueueTimeoutMicros: 0,
+});
+
+export const BATCHING_OFF: BatchingOptions = Object.freeze({
+  ...DEFAULT_BATCHING,
+  maxBatchSize: 1,
+  batchTimeoutMicros: 0,
+  maxExecutionBatchSize: 1,
+});

@@ -1,0 +1,30 @@
+import type { BatchingOptions } from '../../batching/batching-options.js';
+import type { Platform } from '../../workers/runtime.js';
+
+/** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
+export type VersionPolicy =
+  | { readonly kind: 'latest'; readonly numVersions: number }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'specific'; readonly versions: readonly number[] };
+
+/** One served model, validated and frozen. */
+export interface ModelConfig {
+  readonly name: string;
+  /** Absolute path of the directory holding numbered version directories. */
+  readonly basePath: string;
+  /** Detected from the version directory's files when absent. */
+  readonly platform: Platform | undefined;
+  readonly versionPolicy: VersionPolicy;
+  /** label → version. */
+  readonly versionLabels: Readonly<Record<string, number>>;
+  /** Device pool the model's versions are placed on, e.g. `cpu`, `cuda:0`. */
+  readonly device: string;
+  /** Workers of the device pool that hold a session of each version (0 = all). */
+  readonly instances: number;
+  readonly batching: BatchingOptions;
+  /** Load attempts after the first failure (TF Serving's max_num_load_retries). */
+  readonly loadRetries: number;
+  readonly loadRetryIntervalMs: number;
+  /** Owning tenant, or undefined for a shared/open model. */
+  readonly tenant: string | undefined;
+}

@@ -1,0 +1,66 @@
+import type { Signature } from '../core/signature.js';
+import type { TensorMap } from '../core/tensor.js';
+import type { Platform } from '../workers/runtime.js';
+import type { ModelConfig } from './config/model-config.js';
+import type { VersionSelector, VersionStatus } from './lifecycle/servable.js';
+
+/** Caller identity as established by a front end (undefined when tenancy is off). */
+export interface CallerIdentity {
+  readonly tenant: string | undefined;
+  readonly admin: boolean;
+}
+
+export interface PredictCall {
+  readonly model: string;
+  readonly selector: VersionSelector;
+  /** Defaults to `serving_default`. */
+  readonly signatureName?: string;
+  readonly inputs: TensorMap;
+  /** Outputs to return; all when undefined or empty. */
+  readonly outputFilter?: readonly string[];
+  /** Absolute deadline in ms since the epoch (Date.now() scale). */
+  readonly deadline?: number;
+  /** Aborted when the client goes away; queued work is then dropped. */
+  readonly signal?: AbortSignal;
+  readonly caller?: CallerIdentity;
+  /** Front end that received it, for metrics: `rest` | `grpc`; and the API, e.g. `predict`, `infer`. */
+  readonly entrypoint?: string;
+  readonly api?: string;
+}
+
+export interface PredictResult {
+  readonly model: string;
+  readonly version: number;
+  readonly signatureName: string;
+  readonly outputs: TensorMap;
+}
+
+export interface ModelMetadataResult {
+  readonly model: string;
+  readonly version: number;
+  readonly platform: Platform;
+  readonly signatureName: string;
+  readonly signature: Signature;
+  /** All AVAILABLE versions, highest first. */
+  readonly availableVersions: readonly number[];
+}
+
+/**
+ * What every front end (TF Serving REST/gRPC, KServe v2 REST/gRPC) calls. Front ends only
+ * decode, call one of these, and encode; all validation against the model's signature and
+ * all errors (ServingError) come from here.
+ */
+export interface InferenceCore {
+  predict(call: PredictCall): Promise<PredictResult>;
+  /** Versions of a model (all, or the selected one), highest first. NOT_FOUND when unknown. */
+  modelStatus(model: string, selector: VersionSelector | undefined, caller?: CallerIdentity): VersionStatus[];
+  modelMetadata(model: string, selector: VersionSelector, caller?: CallerIdentity): ModelMetadataResult;
+  /** Names of the models visible to the caller. */
+  listModels(caller?: CallerIdentity): string[];
+  /** Applies a new model list through the same path as a config file reload; resolves when settled. */
+  reloadModels(models: readonly ModelConfig[]): Promise<void>;
+  live(): boolean;
+  /** True once start-up has loaded the initial versions and while not draining. */
+  ready(): boolean;
+  modelReady(model: string, selector: VersionSelector, caller?: CallerIdentity): boolean;
+}

@@ -1,0 +1,34 @@
+import type { Signature } from '../core/signature.js';
+import type { TensorMap } from '../core/tensor.js';
+
+/** How a version directory is served. `tensorflow` is a SavedModel (needs tfjs-node). */
+export type Platform = 'onnx' | 'tfjs' | 'tensorflow';
+
+export const PLATFORMS: readonly Platform[] = ['onnx', 'tfjs', 'tensorflow'];
+
+export interface LoadOptions {
+  /** Device name, `cpu` or `cuda:N`. */
+  readonly device: string;
+  /** Threads one inference may use inside its worker (ORT intra-op threads). */
+  readonly intraOpThreads: number;
+}
+
+/**
+ * A model version loaded into one worker thread. `run` is called with one closed batch at
+ * a time; it may keep references to the input buffers only until its promise settles.
+ * Outputs must be standalone (transferable) buffers. Errors thrown are sent to the main
+ * thread; throw ServingError-shaped errors for client mistakes.
+ */
+export interface LoadedModel {
+  readonly signature: Signature;
+  /** Best estimate of memory held by the loaded model (weights), in bytes. */
+  readonly memoryBytes: number;
+  run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap>;
+  dispose(): Promise<void>;
+}
+
+/** A model format. Knows nothing of queues or batching. */
+export interface Runtime {
+  readonly platform: Platform;
+  load(dir: string, options: LoadOptions): Promise<LoadedModel>;
+}
