@@ -15,7 +15,11 @@ export interface PredictCall {
   readonly selector: VersionSelector;
   /** Defaults to `serving_default`. */
   readonly signatureName?: string;
-  readonly inputs: TensorMap;
+  /**
+   * The request's tensors, or a decoder that builds them from the resolved version's
+   * signature (TF Serving JSON carries no dtypes, so its decoding needs the signature).
+   */
+  readonly inputs: TensorMap | ((signature: Signature) => TensorMap);
   /** Outputs to return; all when undefined or empty. */
   readonly outputFilter?: readonly string[];
   /** Absolute deadline in ms since the epoch (Date.now() scale). */

@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
+import { ConfigError, formatAjvError } from './config-error.js';
+import type { ModelConfig, VersionPolicy } from './model-config.js';
+import { serverConfigSchema } from './schema.js';
+import type { DeviceConfig, ServerConfig } from './server-config.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateSchema = ajv.compile(serverConfigSchema);
+
+/* The raw (validated) YAML shapes. */
+type RawBatching = Partial<Record<string, unknown>> & {
+  max_batch_size?: number;
+  batch_timeout_micros?: number;
+  max_enqueued_batches?: number;
+  num_batch_threads?: number;
+  allowed_batch_sizes?: number[];
+  pad_variable_length_inputs?: boolean;
+  enable_large_batch_splitting?: boolean;
+  max_execution_batch_size?: number;
+  max_queue_size?: number;
+  default_queue_timeout_micros?: number;
+};
+type RawPolicy = { latest?: { num_versions?: number }; all?: object; specific?: { versions: number[] } };
+export interface RawModel {
+  name: string;
+  base_path: string;
+  platform?: 'onnx' | 'tfjs' | 'tensorflow';
+  version_policy?: RawPolicy;
+  version_labels?: Record<string, number>;
+  device?: string;
+  instances?: number;
+  batching?: RawBatching;
+  load_retries?: number;
+  load_retry_interval_ms?: number;
+  tenant?: string;
+}
+interface RawConfig {
+  server: {
+    host: string;
+    rest_api_port: number;
+    grpc_port: number;
+    file_system_poll_wait_seconds: number;
+    model_config_file_poll_wait_seconds: number;
+    default_request_timeout_ms: number;
+    drain_timeout_ms: number;
+    log_level: string;
+    limits: {
+      max_body_bytes: number;
+      max_json_depth: number;
+      max_tensor_elements: number;
+      max_grpc_message_bytes: number;
+    };
+    tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
+  };
+  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  model_defaults: Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+  models: RawModel[];
+  tenants: unknown[];
+}
+
+/** Defaults a model takes when neither it nor `model_defaults` says otherwise. */
+export const MODEL_DEFAULTS = {
+  device: 'cpu',
+  instances: 0,
+  loadRetries: 5,
+  loadRetryIntervalMs: 60_000,
+} as const;
+
+/** Reads, validates and freezes a YAML config file. Throws ConfigError naming every problem. */
+export function loadConfigFile(file: string, overrides: (raw: Record<string, unknown>) => void = () => {}): ServerConfig {
+  const absolute = path.resolve(file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(absolute, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(absolute, [`cannot be read as YAML: ${(err as Error).message}`]);
+  }
+  const obj = (raw ?? {}) as Record<string, unknown>;
+  overrides(obj);
+  return buildConfig(obj, absolute, path.dirname(absolute));
+}
+
+/**
+ * Validates a raw config object (the parsed YAML) and returns the frozen ServerConfig.
+ * `source` names it in errors; relative paths resolve against `baseDir`.
+ */
+export function buildConfig(raw: unknown, source: string, baseDir: string): ServerConfig {
+  const copy = structuredClone(raw ?? {}) as RawConfig;
+  if (!validateSchema(copy)) {
+    throw new ConfigError(source, (validateSchema.errors ?? []).map(formatAjvError));
+  }
+  const problems: string[] = [];
+  const devices = buildDevices(copy);
+  const models = copy.models.map((m, i) => buildModel(m, i, copy.model_defaults, baseDir, problems));
+  checkModels(models, devices, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  const s = copy.server;
+  const config: ServerConfig = {
+    host: s.host,
+    restPort: s.rest_api_port,
+    grpcPort: s.grpc_port,
+    pollIntervalMs: Math.round(s.file_system_poll_wait_seconds * 1000),
+    defaultRequestTimeoutMs: s.default_request_timeout_ms,
+    drainTimeoutMs: s.drain_timeout_ms,
+    logLevel: s.log_level,
+    limits: {
+      maxBodyBytes: s.limits.max_body_bytes,
+      maxJsonDepth: s.limits.max_json_depth,
+      maxTensorElements: s.limits.max_tensor_elements,
+      maxGrpcMessageBytes: s.limits.max_grpc_message_bytes,
+    },
+    tls: s.tls
+      ? {
+          certPath: path.resolve(baseDir, s.tls.cert),
+          keyPath: path.resolve(baseDir, s.tls.key),
+          caPath: s.tls.ca === undefined ? undefined : path.resolve(baseDir, s.tls.ca),
+          requireClientCert: s.tls.require_client_cert,
+        }
+      : undefined,
+    devices,
+    models,
+    tenants: copy.tenants,
+    baseDir,
+    configFile: undefined,
+    configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+  };
+  return deepFreeze(config);
+}
+
+function buildDevices(raw: RawConfig): DeviceConfig[] {
+  const entries = Object.entries(raw.devices);
+  if (!entries.some(([name]) => name === 'cpu')) entries.unshift(['cpu', {}]);
+  return entries.map(([name, d]) => ({
+    name,
+    workers: d.workers ?? 2,
+    intraOpThreads: d.intra_op_threads ?? 1,
+    memoryBudgetBytes: d.memory_budget_bytes ?? 0,
+  }));
+}
+
+/** Turns one raw model entry into a ModelConfig, applying `model_defaults` then built-in defaults. */
+export function buildModel(
+  m: RawModel,
+  index: number,
+  defaults: RawConfig['model_defaults'],
+  baseDir: string,
+  problems: string[],
+): ModelConfig {
+  const where = `models[${index}]`;
+  const batching = buildBatching({ ...defaults.batching, ...m.batching }, `${where}.batching`, problems);
+  return {
+    name: m.name,
+    basePath: path.resolve(baseDir, m.base_path),
+    platform: m.platform,
+    versionPolicy: buildPolicy(m.version_policy ?? defaults.version_policy),
+    versionLabels: { ...(m.version_labels ?? {}) },
+    device: m.device ?? defaults.device ?? MODEL_DEFAULTS.device,
+    instances: m.instances ?? defaults.instances ?? MODEL_DEFAULTS.instances,
+    batching,
+    loadRetries: m.load_retries ?? defaults.load_retries ?? MODEL_DEFAULTS.loadRetries,
+    loadRetryIntervalMs:
+      m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
+    tenant: m.tenant,
+  };
+}
+
+function buildPolicy(p: RawPolicy | undefined): VersionPolicy {
+  if (p?.all) return { kind: 'all' };
+  if (p?.specific) return { kind: 'specific', versions: [...new Set(p.specific.versions)].sort((a, b) => a - b) };
+  return { kind: 'latest', numVersions: p?.latest?.num_versions ?? 1 };
+}
+
+/** Validates batching semantics the schema cannot express; records problems under `where`. */
+export function buildBatching(b: RawBatching, where: string, problems: string[]): BatchingOptions {
+  const d = DEFAULT_BATCHING;
+  const maxBatchSize = b.max_batch_size ?? d.maxBatchSize;
+  const allowed = b.allowed_batch_sizes ?? [];
+  for (let i = 1; i < allowed.length; i++) {
+    if (allowed[i] <= allowed[i - 1]) {
+      problems.push(`${where}.allowed_batch_sizes must be strictly increasing (entry ${i} is ${allowed[i]})`);
+      break;
+    }
+  }
+  if (allowed.length > 0 && allowed[allowed.length - 1] !== maxBatchSize) {
+    problems.push(`${where}.allowed_batch_sizes must end with max_batch_size (${maxBatchSize})`);
+  }
+  const maxExec = b.max_execution_batch_size ?? maxBatchSize;
+  if (maxExec > maxBatchSize) {
+    problems.push(`${where}.max_execution_batch_size must be <= max_batch_size (${maxBatchSize})`);
+  }
+  return {
+    maxBatchSize,
+    batchTimeoutMicros: b.batch_timeout_micros ?? d.batchTimeoutMicros,
+    maxEnqueuedBatches: b.max_enqueued_batches ?? d.maxEnqueuedBatches,
+    numBatchThreads: b.num_batch_threads ?? d.numBatchThreads,
+    allowedBatchSizes: allowed,
+    padVariableLengthInputs: b.pad_variable_length_inputs ?? d.padVariableLengthInputs,
+    enableLargeBatchSplitting: b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting,
+    maxExecutionBatchSize: maxExec,
+    maxQueueSize: b.max_queue_size ?? d.maxQueueSize,
+    defaultQueueTimeoutMicros: b.default_queue_timeout_micros ?? d.defaultQueueTimeoutMicros,
+  };
+}
+
+function checkModels(models: readonly ModelConfig[], devices: readonly DeviceConfig[], problems: string[]): void {
+  const seen = new Map<string, number>();
+  models.forEach((m, i) => {
+    const id = `${m.tenant ?? ''}/${m.name}`;
+    const first = seen.get(id);
+    if (first !== undefined) problems.push(`models[${i}].name '${m.name}' is already used by models[${first}]`);
+    else seen.set(id, i);
+    if (!devices.some((d) => d.name === m.device)) {
+      problems.push(`models[${i}].device '${m.device}' is not configured under devices`);
+    }
+    if (m.versionPolicy.kind === 'specific') {
+      for (const [label, v] of Object.entries(m.versionLabels)) {
+        if (!m.versionPolicy.versions.includes(v)) {
+          problems.push(`models[${i}].version_labels.${label} points at version ${v}, which the version_policy does not serve`);
+        }
+      }
+    }
+  });
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,143 @@
+/**
+ * JSON schema of the YAML server config (snake_case keys, as in TF Serving). Defaults are
+ * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
+ * load-config.ts.
+ */
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
+
+export const batchingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    max_batch_size: positiveInt,
+    batch_timeout_micros: nonNegativeInt,
+    max_enqueued_batches: positiveInt,
+    num_batch_threads: positiveInt,
+    allowed_batch_sizes: { type: 'array', items: positiveInt },
+    pad_variable_length_inputs: { type: 'boolean' },
+    enable_large_batch_splitting: { type: 'boolean' },
+    max_execution_batch_size: positiveInt,
+    max_queue_size: nonNegativeInt,
+    default_queue_timeout_micros: nonNegativeInt,
+  },
+} as const;
+
+const versionPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    latest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { num_versions: positiveInt },
+    },
+    all: { type: 'object', additionalProperties: false },
+    specific: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['versions'],
+      properties: { versions: { type: 'array', minItems: 1, items: nonNegativeInt } },
+    },
+  },
+} as const;
+
+export const modelSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'base_path'],
+  properties: {
+    name: { type: 'string', pattern: '^[^/:\\s]+$' },
+    base_path: { type: 'string', minLength: 1 },
+    platform: { enum: ['onnx', 'tfjs', 'tensorflow'] },
+    version_policy: versionPolicySchema,
+    version_labels: {
+      type: 'object',
+      propertyNames: { pattern: '^[^/:\\s]+$' },
+      additionalProperties: nonNegativeInt,
+    },
+    device: { type: 'string', pattern: '^(cpu|cuda:[0-9]+)$' },
+    instances: nonNegativeInt,
+    batching: batchingSchema,
+    load_retries: nonNegativeInt,
+    load_retry_interval_ms: nonNegativeInt,
+    tenant: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const deviceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    workers: positiveInt,
+    intra_op_threads: positiveInt,
+    memory_budget_bytes: nonNegativeInt,
+  },
+} as const;
+
+export const serverConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '0.0.0.0' },
+        rest_api_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8501 },
+        grpc_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8500 },
+        file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: 1 },
+        model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
+        default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
+        drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
+        log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        limits: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max_body_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
+            max_json_depth: { ...positiveInt, default: 64 },
+            max_tensor_elements: { ...positiveInt, default: 16 * 1024 * 1024 },
+            max_grpc_message_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
+          },
+        },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cert', 'key'],
+          properties: {
+            cert: { type: 'string', minLength: 1 },
+            key: { type: 'string', minLength: 1 },
+            ca: { type: 'string', minLength: 1 },
+            require_client_cert: { type: 'boolean', default: false },
+          },
+        },
+      },
+    },
+    devices: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^(cpu|cuda:[0-9]+)$' },
+      additionalProperties: deviceSchema,
+    },
+    model_defaults: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        device: modelSchema.properties.device,
+        instances: nonNegativeInt,
+        batching: batchingSchema,
+        load_retries: nonNegativeInt,
+        load_retry_interval_ms: nonNegativeInt,
+        version_policy: versionPolicySchema,
+      },
+    },
+    models: { type: 'array', default: [], items: modelSchema },
+    tenants: { type: 'array', default: [], items: { type: 'object' } },
+  },
+} as const;

@@ -1,0 +1,53 @@
+import type { ModelConfig } from './model-config.js';
+
+/** One device pool: `cpu` or `cuda:N`. */
+export interface DeviceConfig {
+  readonly name: string;
+  /** Worker threads in the pool. */
+  readonly workers: number;
+  /** Threads one inference may use inside a worker. */
+  readonly intraOpThreads: number;
+  /** Bytes of model memory the device may hold (0 = unlimited). */
+  readonly memoryBudgetBytes: number;
+}
+
+export interface TlsConfig {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** CA bundle used to verify client certificates (mutual TLS). */
+  readonly caPath: string | undefined;
+  readonly requireClientCert: boolean;
+}
+
+/** Explicit limits on what one request may ask of the server. */
+export interface RequestLimits {
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+  readonly maxTensorElements: number;
+  readonly maxGrpcMessageBytes: number;
+}
+
+/** The validated, frozen server configuration. Built only by `loadConfig`/`configFromFlags`. */
+export interface ServerConfig {
+  readonly host: string;
+  /** 0 picks a free port; -1 disables the front end. */
+  readonly restPort: number;
+  readonly grpcPort: number;
+  readonly pollIntervalMs: number;
+  /** Default per-request deadline for REST calls without `x-request-timeout-ms` (0 = none). */
+  readonly defaultRequestTimeoutMs: number;
+  /** How long `close()` waits for in-flight work before failing it. */
+  readonly drainTimeoutMs: number;
+  readonly logLevel: string;
+  readonly limits: RequestLimits;
+  readonly tls: TlsConfig | undefined;
+  readonly devices: readonly DeviceConfig[];
+  readonly models: readonly ModelConfig[];
+  /** Raw, validated `tenants` section (resolved by the tenancy module); empty = tenancy off. */
+  readonly tenants: readonly unknown[];
+  /** Directory relative paths in the config were resolved against. */
+  readonly baseDir: string;
+  /** Source file of the model list, watched for changes when `configPollIntervalMs` > 0. */
+  readonly configFile: string | undefined;
+  readonly configPollIntervalMs: number;
+}

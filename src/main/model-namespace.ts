@@ -1,0 +1,19 @@
+import type { CallerIdentity } from './inference-core.js';
+
+/**
+ * Maps the model names callers use to the names the lifecycle manager knows. With tenancy
+ * off every name maps to itself; with tenancy on, a tenant's `fraud` is `<tenant>/fraud`
+ * internally and other tenants' models are invisible (reported exactly like a missing model).
+ */
+export interface ModelNamespace {
+  /** Internal name for `name` as seen by `caller`; a name the caller may not see maps to a name no model has. */
+  resolve(caller: CallerIdentity | undefined, name: string): string;
+  /** Names (as the caller would write them) of the internal models the caller may see. */
+  visibleModels(caller: CallerIdentity | undefined, internalNames: readonly string[]): string[];
+}
+
+/** Single-tenant namespace: names are used as they are. */
+export const OPEN_NAMESPACE: ModelNamespace = {
+  resolve: (_caller, name) => name,
+  visibleModels: (_caller, names) => [...names],
+};

@@ -1,0 +1,207 @@
+import { ServingError } from '../core/errors.js';
+import { DEFAULT_SIGNATURE_NAME, type Signature } from '../core/signature.js';
+import type { TensorMap } from '../core/tensor.js';
+import type { BatchTimings } from '../batching/executor.js';
+import type { ModelConfig } from './config/model-config.js';
+import type {
+  CallerIdentity,
+  InferenceCore,
+  ModelMetadataResult,
+  PredictCall,
+  PredictResult,
+} from './inference-core.js';
+import { selectOutputs, validateInputs } from './input-validation.js';
+import type { ServableHandle, VersionSelector, VersionStatus } from './lifecycle/servable.js';
+import type { ModelNamespace } from './model-namespace.js';
+
+/** What the prediction service needs from the lifecycle manager. */
+export interface ServableSource {
+  acquire(name: string, selector: VersionSelector): ServableHandle;
+  status(name: string, selector?: VersionSelector): VersionStatus[];
+  modelNames(): string[];
+  availableVersions(name: string): number[];
+  isReady(): boolean;
+  setModels(models: readonly ModelConfig[]): Promise<void>;
+}
+
+/** What the prediction service needs from the batch scheduler. */
+export interface RequestQueue {
+  enqueue(
+    key: string,
+    req: {
+      inputs: TensorMap;
+      outputNames: readonly string[];
+      deadline?: number;
+      signal?: AbortSignal;
+      tenant?: string;
+    },
+  ): Promise<{ outputs: TensorMap; queueMicros: number; batchSize: number; timings: BatchTimings }>;
+}
+
+/** Outcome of one predict call, for metrics and logs. */
+export interface PredictObservation {
+  readonly model: string;
+  readonly version: number | undefined;
+  readonly tenant: string | undefined;
+  readonly api: string;
+  readonly entrypoint: string;
+  readonly code: string;
+  readonly latencyMicros: number;
+  readonly rows: number;
+  readonly queueMicros: number;
+  readonly timings: BatchTimings | undefined;
+}
+
+export interface PredictionServiceOptions {
+  readonly servables: ServableSource;
+  readonly queue: RequestQueue;
+  readonly namespace: ModelNamespace;
+  readonly maxTensorElements: number;
+  /** Called once per predict, success or failure. Must not throw. */
+  readonly observe?: (o: PredictObservation) => void;
+  /** Reloads models through the same path as a config file reload (set by the server). */
+  readonly reload?: (models: readonly ModelConfig[]) => Promise<void>;
+}
+
+/**
+ * The one core every front end calls. Resolves names through the tenant namespace, leases
+ * a version from the manager for the whole call, validates inputs against that version's
+ * signature and hands them to the batch scheduler.
+ */
+export class PredictionService implements InferenceCore {
+  private readonly opts: PredictionServiceOptions;
+  private draining = false;
+
+  constructor(opts: PredictionServiceOptions) {
+    this.opts = opts;
+  }
+
+  /** Stops readiness (health checks turn NOT_SERVING) while in-flight work finishes. */
+  setDraining(draining: boolean): void {
+    this.draining = draining;
+  }
+
+  async predict(call: PredictCall): Promise<PredictResult> {
+    const started = performance.now();
+    const internal = this.opts.namespace.resolve(call.caller, call.model);
+    let version: number | undefined;
+    let rows = 0;
+    let queueMicros = 0;
+    let timings: BatchTimings | undefined;
+    let code = 'OK';
+    try {
+      if (this.draining) throw new ServingError('UNAVAILABLE', 'The server is shutting down');
+      const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
+      const handle = this.acquire(call.model, internal, call.selector);
+      try {
+        version = handle.version;
+        if (signatureName !== DEFAULT_SIGNATURE_NAME) {
+          throw new ServingError(
+            'INVALID_ARGUMENT',
+            `Serving signature name: "${signatureName}" not found in signature def (available: ${DEFAULT_SIGNATURE_NAME})`,
+          );
+        }
+        const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature) : call.inputs;
+        rows = validateInputs(call.model, handle.signature, inputs, this.opts.maxTensorElements);
+        const outputNames = selectOutputs(call.model, handle.signature, call.outputFilter);
+        if (call.deadline !== undefined && call.deadline <= Date.now()) {
+          throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');
+        }
+        const result = await this.opts.queue.enqueue(handle.key, {
+          inputs,
+          outputNames,
+          deadline: call.deadline,
+          signal: call.signal,
+          tenant: call.caller?.tenant,
+        });
+        queueMicros = result.queueMicros;
+        timings = result.timings;
+        return { model: call.model, version: handle.version, signatureName, outputs: result.outputs };
+      } finally {
+        handle.release();
+      }
+    } catch (err) {
+      const e = ServingError.from(err);
+      code = e.code;
+      throw e;
+    } finally {
+      this.opts.observe?.({
+        model: call.model,
+        version,
+        tenant: call.caller?.tenant,
+        api: call.api ?? 'predict',
+        entrypoint: call.entrypoint ?? 'unknown',
+        code,
+        latencyMicros: Math.round((performance.now() - started) * 1000),
+        rows,
+        queueMicros,
+        timings,
+      });
+    }
+  }
+
+  modelStatus(model: string, selector: VersionSelector | undefined, caller?: CallerIdentity): VersionStatus[] {
+    const internal = this.opts.namespace.resolve(caller, model);
+    return asCallerSees(model, internal, () => this.opts.servables.status(internal, selector));
+  }
+
+  modelMetadata(model: string, selector: VersionSelector, caller?: CallerIdentity): ModelMetadataResult {
+    const internal = this.opts.namespace.resolve(caller, model);
+    const handle = this.acquire(model, internal, selector);
+    try {
+      return {
+        model,
+        version: handle.version,
+        platform: handle.platform,
+        signatureName: DEFAULT_SIGNATURE_NAME,
+        signature: handle.signature as Signature,
+        availableVersions: this.opts.servables.availableVersions(internal),
+      };
+    } finally {
+      handle.release();
+    }
+  }
+
+  listModels(caller?: CallerIdentity): string[] {
+    return this.opts.namespace.visibleModels(caller, this.opts.servables.modelNames());
+  }
+
+  async reloadModels(models: readonly ModelConfig[]): Promise<void> {
+    if (this.opts.reload) await this.opts.reload(models);
+    else await this.opts.servables.setModels(models);
+  }
+
+  private acquire(model: string, internal: string, selector: VersionSelector): ServableHandle {
+    return asCallerSees(model, internal, () => this.opts.servables.acquire(internal, selector));
+  }
+
+  live(): boolean {
+    return true;
+  }
+
+  ready(): boolean {
+    return !this.draining && this.opts.servables.isReady();
+  }
+
+  modelReady(model: string, selector: VersionSelector, caller?: CallerIdentity): boolean {
+    try {
+      this.modelMetadata(model, selector, caller);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Runs a manager call, rewriting the internal model name in its error message into the
+ * name the caller used, so a tenant's view never shows namespaces.
+ */
+function asCallerSees<T>(model: string, internal: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (internal === model || !(err instanceof ServingError)) throw err;
+    throw new ServingError(err.code, err.message.split(internal).join(model), { cause: err });
+  }
+}

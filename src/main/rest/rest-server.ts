@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ServingError } from '../../core/errors.js';
+import type { TlsConfig } from '../config/server-config.js';
+import type { InferenceCore } from '../inference-core.js';
+import { registerHealthRoutes } from './health-routes.js';
+import type { RestOptions } from './rest-options.js';
+import { sendError } from './rest-context.js';
+import { registerTfServingRoutes } from './tfserving-routes.js';
+
+export interface RestServerOptions extends RestOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsConfig | undefined;
+  readonly logger: Logger;
+  /** Extra route groups (KServe v2, metrics) registered after the built-in ones. */
+  readonly plugins?: readonly ((app: FastifyInstance) => void)[];
+}
+
+export interface RestServer {
+  readonly app: FastifyInstance;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+let requestCounter = 0;
+
+/**
+ * Starts the REST front end. Bodies arrive as raw Buffers whatever their content type
+ * (TF Serving ignores it, curl -d sends form encoding) and the routes decode them with the
+ * project's own codecs, so one parser policy and one set of limits apply everywhere.
+ */
+export async function startRestServer(core: InferenceCore, opts: RestServerOptions): Promise<RestServer> {
+  // One app type whether or not TLS is on: routes never depend on the transport.
+  const app = Fastify({
+    loggerInstance: opts.logger as unknown as FastifyBaseLogger,
+    bodyLimit: opts.limits.maxBodyBytes,
+    disableRequestLogging: true,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : `r${++requestCounter}`;
+    },
+    https: opts.tls
+      ? {
+          cert: readFileSync(opts.tls.certPath),
+          key: readFileSync(opts.tls.keyPath),
+          ca: opts.tls.caPath ? readFileSync(opts.tls.caPath) : undefined,
+          requestCert: opts.tls.requireClientCert,
+          rejectUnauthorized: opts.tls.requireClientCert,
+        }
+      : null,
+  }) as unknown as FastifyInstance;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.limits.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.setErrorHandler((err, _request, reply) => {
+    const e = err as { code?: string; statusCode?: number; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply
+        .code(413)
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            error: `Request body is larger than the limit of ${opts.limits.maxBodyBytes} bytes (server.limits.max_body_bytes)`,
+          }),
+        );
+    }
+    if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+      return sendError(reply, new ServingError('INVALID_ARGUMENT', e.message));
+    }
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/v1')) {
+      return sendError(reply, new ServingError('INVALID_ARGUMENT', `Malformed request: ${request.method} ${request.url}`));
+    }
+    return sendError(reply, new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+  registerTfServingRoutes(app, core, opts);
+  registerHealthRoutes(app, core);
+  for (const plugin of opts.plugins ?? []) plugin(app);
+  await app.listen({ host: opts.host, port: opts.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  return { app, port, close: () => app.close() };
+}

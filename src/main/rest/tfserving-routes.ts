@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServingError } from '../../core/errors.js';
+import { parseJsonBody } from '../codecs/json-body.js';
+import { decodePredictRequest } from '../codecs/tfs-predict-request.js';
+import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
+import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
+import type { InferenceCore } from '../inference-core.js';
+import type { VersionSelector } from '../lifecycle/servable.js';
+import type { RestOptions } from './rest-options.js';
+import { callContext, sendError } from './rest-context.js';
+
+// TF Serving's URL grammar: name [^/:]+, version digits, label [^/:]+.
+const GET_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(\/metadata)?$/;
+const POST_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(predict|classify|regress)$/;
+
+function selectorOf(version: string | undefined, label: string | undefined): VersionSelector {
+  if (version !== undefined) {
+    const v = Number(version);
+    if (!Number.isSafeInteger(v)) throw new ServingError('INVALID_ARGUMENT', `Version ${version} is out of range`);
+    return { kind: 'version', version: v };
+  }
+  if (label !== undefined) return { kind: 'label', label: decodeURIComponent(label) };
+  return { kind: 'latest' };
+}
+
+function malformed(request: FastifyRequest): ServingError {
+  return new ServingError('INVALID_ARGUMENT', `Malformed request: ${request.method} ${request.url}`);
+}
+
+function bodyText(request: FastifyRequest): string {
+  const body = request.body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return typeof body === 'string' ? body : '';
+}
+
+/** Registers TF Serving's REST API (`/v1/...`) on the app. */
+export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCore, opts: RestOptions): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const path = request.url.split('?', 1)[0];
+      if (path === '/v1/models' || path === '/v1/models/') {
+        throw new ServingError('INVALID_ARGUMENT', 'Missing model name in request.');
+      }
+      const caller = opts.authenticate(request.headers);
+      if (request.method === 'GET') {
+        const m = GET_RE.exec(path);
+        if (!m) throw malformed(request);
+        const name = decodeURIComponent(m[1]);
+        if (m[4]) {
+          const selector = selectorOf(m[2], m[3]);
+          const meta = core.modelMetadata(name, selector, caller);
+          return reply.type('application/json').send(encodeMetadataJson(meta));
+        }
+        const selector = m[2] === undefined && m[3] === undefined ? undefined : selectorOf(m[2], m[3]);
+        return reply.type('application/json').send(encodeStatusJson(core.modelStatus(name, selector, caller)));
+      }
+      const m = POST_RE.exec(path);
+      if (!m) throw malformed(request);
+      const name = decodeURIComponent(m[1]);
+      const selector = selectorOf(m[2], m[3]);
+      if (m[4] !== 'predict') {
+        throw new ServingError(
+          'UNIMPLEMENTED',
+          `The :${m[4]} API is not implemented by tensorserve yet; use :predict with the model's serving_default signature`,
+        );
+      }
+      const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
+      const body = parseJsonBody(bodyText(request), { maxDepth: opts.limits.maxJsonDepth });
+      let format: 'row' | 'columnar' = 'row';
+      let signatureName: string | undefined;
+      if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+        const s = (body as Record<string, unknown>).signature_name;
+        if (s !== undefined && typeof s !== 'string') {
+          throw new ServingError('INVALID_ARGUMENT', "'signature_name' must be a string");
+        }
+        signatureName = s;
+      }
+      const result = await core.predict({
+        model: name,
+        selector,
+        signatureName,
+        inputs: (signature) => {
+          const decoded = decodePredictRequest(body, signature, { maxElements: opts.limits.maxTensorElements });
+          format = decoded.format;
+          return decoded.inputs;
+        },
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        caller,
+        entrypoint: 'REST',
+        api: 'predict',
+      });
+      const order = Object.keys(result.outputs);
+      return reply.type('application/json').send(encodePredictResponse(result.outputs, format, order));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/v1', handler });
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/v1/*', handler });
+}
