@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error.js';
-import { buildConfig, loadConfigFile } from './load-config.js';
+import { buildConfig, deepFreeze, loadConfigFile } from './load-config.js';
+import { loadModelServerConfigFile } from './model-server-config.js';
 import type { ServerConfig } from './server-config.js';
 
 /** TF Serving-style command-line flags (`--rest_api_port=8501` or `--rest_api_port 8501`). */
@@ -32,7 +33,8 @@ export const USAGE = `Usage: tensorserve [flags]
 function intFlag(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError('flags', [`--${name} must be an integer >= ${min}`]);
+  if (!Number.isInteger(n) || n < min)
+    throw new ConfigError('flags', [`--${name} must be an integer >= ${min}`]);
   return n;
 }
 
@@ -76,7 +78,10 @@ export function parseFlags(argv: readonly string[]): Flags {
     host: str('host'),
     modelName: str('model_name'),
     modelBasePath: str('model_base_path'),
-    fileSystemPollWaitSeconds: numberFlag('file_system_poll_wait_seconds', str('file_system_poll_wait_seconds')),
+    fileSystemPollWaitSeconds: numberFlag(
+      'file_system_poll_wait_seconds',
+      str('file_system_poll_wait_seconds'),
+    ),
     modelConfigFilePollWaitSeconds: numberFlag(
       'model_config_file_poll_wait_seconds',
       str('model_config_file_poll_wait_seconds'),
@@ -111,11 +116,23 @@ function applyFlags(raw: Record<string, unknown>, flags: Flags, cwd: string): vo
  * `--model_config_file` is returned separately by the caller (it replaces the model list).
  */
 export function configFromFlags(flags: Flags, cwd = process.cwd()): ServerConfig {
-  if (flags.config) return loadConfigFile(path.resolve(cwd, flags.config), (raw) => applyFlags(raw, flags, cwd));
-  if (!flags.modelName && !flags.modelConfigFile) {
-    throw new ConfigError('flags', ['give --config, --model_config_file, or --model_name with --model_base_path']);
+  let config: ServerConfig;
+  if (flags.config) {
+    config = loadConfigFile(path.resolve(cwd, flags.config), (raw) => applyFlags(raw, flags, cwd));
+  } else {
+    if (!flags.modelName && !flags.modelConfigFile) {
+      throw new ConfigError('flags', [
+        'give --config, --model_config_file, or --model_name with --model_base_path',
+      ]);
+    }
+    const raw: Record<string, unknown> = {};
+    applyFlags(raw, flags, cwd);
+    config = buildConfig(raw, 'flags', cwd);
   }
-  const raw: Record<string, unknown> = {};
-  applyFlags(raw, flags, cwd);
-  return buildConfig(raw, 'flags', cwd);
+  if (!flags.modelConfigFile) return config;
+  if (flags.modelName)
+    throw new ConfigError('flags', ['--model_config_file and --model_name cannot be combined']);
+  const configFile = path.resolve(cwd, flags.modelConfigFile);
+  const models = loadModelServerConfigFile(configFile, config.modelDefaults);
+  return deepFreeze({ ...config, models, configFile });
 }

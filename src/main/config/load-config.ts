@@ -38,6 +38,9 @@ export interface RawModel {
   load_retry_interval_ms?: number;
   tenant?: string;
 }
+/** The `model_defaults` section: what models inherit when they do not say. */
+export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+
 interface RawConfig {
   server: {
     host: string;
@@ -57,7 +60,7 @@ interface RawConfig {
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
   devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
-  model_defaults: Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+  model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
 }
@@ -71,7 +74,10 @@ export const MODEL_DEFAULTS = {
 } as const;
 
 /** Reads, validates and freezes a YAML config file. Throws ConfigError naming every problem. */
-export function loadConfigFile(file: string, overrides: (raw: Record<string, unknown>) => void = () => {}): ServerConfig {
+export function loadConfigFile(
+  file: string,
+  overrides: (raw: Record<string, unknown>) => void = () => {},
+): ServerConfig {
   const absolute = path.resolve(file);
   let raw: unknown;
   try {
@@ -123,6 +129,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
       : undefined,
     devices,
     models,
+    modelDefaults: copy.model_defaults,
     tenants: copy.tenants,
     baseDir,
     configFile: undefined,
@@ -146,7 +153,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
 export function buildModel(
   m: RawModel,
   index: number,
-  defaults: RawConfig['model_defaults'],
+  defaults: ModelDefaults,
   baseDir: string,
   problems: string[],
 ): ModelConfig {
@@ -170,7 +177,8 @@ export function buildModel(
 
 function buildPolicy(p: RawPolicy | undefined): VersionPolicy {
   if (p?.all) return { kind: 'all' };
-  if (p?.specific) return { kind: 'specific', versions: [...new Set(p.specific.versions)].sort((a, b) => a - b) };
+  if (p?.specific)
+    return { kind: 'specific', versions: [...new Set(p.specific.versions)].sort((a, b) => a - b) };
   return { kind: 'latest', numVersions: p?.latest?.num_versions ?? 1 };
 }
 
@@ -206,12 +214,17 @@ export function buildBatching(b: RawBatching, where: string, problems: string[])
   };
 }
 
-function checkModels(models: readonly ModelConfig[], devices: readonly DeviceConfig[], problems: string[]): void {
+function checkModels(
+  models: readonly ModelConfig[],
+  devices: readonly DeviceConfig[],
+  problems: string[],
+): void {
   const seen = new Map<string, number>();
   models.forEach((m, i) => {
     const id = `${m.tenant ?? ''}/${m.name}`;
     const first = seen.get(id);
-    if (first !== undefined) problems.push(`models[${i}].name '${m.name}' is already used by models[${first}]`);
+    if (first !== undefined)
+      problems.push(`models[${i}].name '${m.name}' is already used by models[${first}]`);
     else seen.set(id, i);
     if (!devices.some((d) => d.name === m.device)) {
       problems.push(`models[${i}].device '${m.device}' is not configured under devices`);
@@ -219,7 +232,9 @@ function checkModels(models: readonly ModelConfig[], devices: readonly DeviceCon
     if (m.versionPolicy.kind === 'specific') {
       for (const [label, v] of Object.entries(m.versionLabels)) {
         if (!m.versionPolicy.versions.includes(v)) {
-          problems.push(`models[${i}].version_labels.${label} points at version ${v}, which the version_policy does not serve`);
+          problems.push(
+            `models[${i}].version_labels.${label} points at version ${v}, which the version_policy does not serve`,
+          );
         }
       }
     }

@@ -1,3 +1,4 @@
+import type { ModelDefaults } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 
 /** One device pool: `cpu` or `cuda:N`. */
@@ -43,11 +44,13 @@ export interface ServerConfig {
   readonly tls: TlsConfig | undefined;
   readonly devices: readonly DeviceConfig[];
   readonly models: readonly ModelConfig[];
+  /** `model_defaults`, kept for model lists that arrive later (text config file, reload RPC). */
+  readonly modelDefaults: ModelDefaults;
   /** Raw, validated `tenants` section (resolved by the tenancy module); empty = tenancy off. */
   readonly tenants: readonly unknown[];
   /** Directory relative paths in the config were resolved against. */
   readonly baseDir: string;
-  /** Source file of the model list, watched for changes when `configPollIntervalMs` > 0. */
+  /** TF Serving text-format model list (`--model_config_file`), re-read every `configPollIntervalMs` when > 0. */
   readonly configFile: string | undefined;
   readonly configPollIntervalMs: number;
 }

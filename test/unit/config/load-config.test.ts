@@ -75,7 +75,11 @@ describe('config validation', () => {
         },
       ],
     });
-    assert.ok(problems.some((p) => p.startsWith('models[0].batching.allowed_batch_sizes must be strictly increasing')));
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith('models[0].batching.allowed_batch_sizes must be strictly increasing'),
+      ),
+    );
     assert.ok(problems.includes('models[0].batching.max_execution_batch_size must be <= max_batch_size (8)'));
   });
 
@@ -84,7 +88,12 @@ describe('config validation', () => {
       models: [
         { name: 'm', base_path: 'a' },
         { name: 'm', base_path: 'b', device: 'cuda:0' },
-        { name: 'n', base_path: 'n', version_policy: { specific: { versions: [1] } }, version_labels: { stable: 2 } },
+        {
+          name: 'n',
+          base_path: 'n',
+          version_policy: { specific: { versions: [1] } },
+          version_labels: { stable: 2 },
+        },
       ],
     });
     assert.ok(problems.includes("models[1].name 'm' is already used by models[0]"));
@@ -111,7 +120,13 @@ describe('config validation', () => {
 
 describe('TF Serving flags', () => {
   it('builds a one-model config from --model_name and --model_base_path', () => {
-    const flags = parseFlags(['--model_name=hp', '--model_base_path', 'models/hp', '--rest_api_port=0', '--port=-1']);
+    const flags = parseFlags([
+      '--model_name=hp',
+      '--model_base_path',
+      'models/hp',
+      '--rest_api_port=0',
+      '--port=-1',
+    ]);
     const c = configFromFlags(flags, '/work');
     assert.equal(c.models[0].name, 'hp');
     assert.equal(c.models[0].basePath, '/work/models/hp');
@@ -122,7 +137,10 @@ describe('TF Serving flags', () => {
   it('rejects unknown flags and bad numbers with messages naming them', () => {
     assert.throws(() => parseFlags(['--bogus=1']), /bogus/);
     assert.throws(() => parseFlags(['--rest_api_port=abc']), /--rest_api_port must be an integer/);
-    assert.throws(() => configFromFlags(parseFlags(['--model_name=x'])), /--model_name and --model_base_path/);
+    assert.throws(
+      () => configFromFlags(parseFlags(['--model_name=x'])),
+      /--model_name and --model_base_path/,
+    );
     assert.throws(() => configFromFlags(parseFlags([])), /give --config/);
   });
 });
