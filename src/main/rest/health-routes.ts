@@ -8,5 +8,7 @@ import type { InferenceCore } from '../inference-core.js';
  */
 export function registerHealthRoutes(app: FastifyInstance, core: InferenceCore): void {
   app.get('/healthz', async (_req, reply) => reply.code(core.live() ? 200 : 503).send({ live: core.live() }));
-  app.get('/readyz', async (_req, reply) => reply.code(core.ready() ? 200 : 503).send({ ready: core.ready() }));
+  app.get('/readyz', async (_req, reply) =>
+    reply.code(core.ready() ? 200 : 503).send({ ready: core.ready() }),
+  );
 }

@@ -27,7 +27,10 @@ export function callContext(
   if (raw !== undefined) {
     const n = Number(Array.isArray(raw) ? raw[0] : raw);
     if (!Number.isFinite(n) || n <= 0) {
-      throw new ServingError('INVALID_ARGUMENT', `Header ${TIMEOUT_HEADER} must be a positive number of milliseconds`);
+      throw new ServingError(
+        'INVALID_ARGUMENT',
+        `Header ${TIMEOUT_HEADER} must be a positive number of milliseconds`,
+      );
     }
     timeoutMs = n;
   }
@@ -46,7 +49,8 @@ export function callContext(
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   const e = ServingError.from(err);
   if (e.code === 'INTERNAL' || e.code === 'UNKNOWN') reply.log.error({ err: e.cause ?? e }, 'request failed');
-  if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
+  if (e.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
   return reply
     .code(e.httpStatus)
     .type('application/json')

@@ -5,8 +5,8 @@ import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
 import type { InferenceCore } from '../inference-core.js';
 import { registerHealthRoutes } from './health-routes.js';
-import type { RestOptions } from './rest-options.js';
 import { sendError } from './rest-context.js';
+import type { RestOptions } from './rest-options.js';
 import { registerTfServingRoutes } from './tfserving-routes.js';
 
 export interface RestServerOptions extends RestOptions {
@@ -39,7 +39,9 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
     disableRequestLogging: true,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : `r${++requestCounter}`;
+      return typeof given === 'string' && given.length > 0 && given.length <= 128
+        ? given
+        : `r${++requestCounter}`;
     },
     https: opts.tls
       ? {
@@ -52,8 +54,10 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       : null,
   }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.limits.maxBodyBytes }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: opts.limits.maxBodyBytes },
+    (_req, body, done) => done(null, body),
   );
   app.setErrorHandler((err, _request, reply) => {
     const e = err as { code?: string; statusCode?: number; message: string };
@@ -74,9 +78,15 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
   });
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/v1')) {
-      return sendError(reply, new ServingError('INVALID_ARGUMENT', `Malformed request: ${request.method} ${request.url}`));
+      return sendError(
+        reply,
+        new ServingError('INVALID_ARGUMENT', `Malformed request: ${request.method} ${request.url}`),
+      );
     }
-    return sendError(reply, new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
+    return sendError(
+      reply,
+      new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    );
   });
   registerTfServingRoutes(app, core, opts);
   registerHealthRoutes(app, core);

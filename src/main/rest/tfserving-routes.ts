@@ -6,17 +6,19 @@ import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
 import type { InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
-import type { RestOptions } from './rest-options.js';
 import { callContext, sendError } from './rest-context.js';
+import type { RestOptions } from './rest-options.js';
 
 // TF Serving's URL grammar: name [^/:]+, version digits, label [^/:]+.
 const GET_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(\/metadata)?$/;
-const POST_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(predict|classify|regress)$/;
+const POST_RE =
+  /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(predict|classify|regress)$/;
 
 function selectorOf(version: string | undefined, label: string | undefined): VersionSelector {
   if (version !== undefined) {
     const v = Number(version);
-    if (!Number.isSafeInteger(v)) throw new ServingError('INVALID_ARGUMENT', `Version ${version} is out of range`);
+    if (!Number.isSafeInteger(v))
+      throw new ServingError('INVALID_ARGUMENT', `Version ${version} is out of range`);
     return { kind: 'version', version: v };
   }
   if (label !== undefined) return { kind: 'label', label: decodeURIComponent(label) };
@@ -52,7 +54,9 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
           return reply.type('application/json').send(encodeMetadataJson(meta));
         }
         const selector = m[2] === undefined && m[3] === undefined ? undefined : selectorOf(m[2], m[3]);
-        return reply.type('application/json').send(encodeStatusJson(core.modelStatus(name, selector, caller)));
+        return reply
+          .type('application/json')
+          .send(encodeStatusJson(core.modelStatus(name, selector, caller)));
       }
       const m = POST_RE.exec(path);
       if (!m) throw malformed(request);
@@ -80,7 +84,9 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         selector,
         signatureName,
         inputs: (signature) => {
-          const decoded = decodePredictRequest(body, signature, { maxElements: opts.limits.maxTensorElements });
+          const decoded = decodePredictRequest(body, signature, {
+            maxElements: opts.limits.maxTensorElements,
+          });
           format = decoded.format;
           return decoded.inputs;
         },

@@ -1,0 +1,98 @@
+import onnxProto from 'onnx-proto';
+
+/**
+ * Small helpers over onnx-proto's ModelProto so the example models read like graphs.
+ * Everything is encoded from plain objects; protobuf encoding is deterministic, so the
+ * same graph always yields the same bytes.
+ */
+export const { onnx } = onnxProto;
+
+export const ONNX_IR_VERSION = 8;
+export const ONNX_OPSET = 13;
+
+export type ElemType = 'float32' | 'int64' | 'bool';
+
+const ELEM: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+/** A dim is a fixed size or a symbolic name (`batch`). */
+export type Dim = number | string;
+
+export function valueInfo(
+  name: string,
+  elem: ElemType,
+  dims: readonly Dim[],
+): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ELEM[elem],
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
+}
+
+/** An initializer stored as little-endian raw bytes (how exporters write weights). */
+export function initializer(
+  name: string,
+  dims: readonly number[],
+  values: Float32Array | BigInt64Array,
+): onnxProto.onnx.ITensorProto {
+  const elem: ElemType = values instanceof Float32Array ? 'float32' : 'int64';
+  return {
+    name,
+    dataType: ELEM[elem],
+    dims: [...dims],
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),
+  };
+}
+
+type AttrValue = number | readonly number[];
+
+/** One node; integer attributes become INT/INTS (all the example graphs need). */
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attrs: Record<string, AttrValue> = {},
+): onnxProto.onnx.INodeProto {
+  const attribute = Object.entries(attrs).map(([name, v]) =>
+    typeof v === 'number'
+      ? { name, type: onnx.AttributeProto.AttributeType.INT, i: v }
+      : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] },
+  );
+  return { name: `${outputs[0]}_${opType}`, opType, input: [...inputs], output: [...outputs], attribute };
+}
+
+export interface GraphSpec {
+  readonly name: string;
+  readonly doc: string;
+  readonly inputs: onnxProto.onnx.IValueInfoProto[];
+  readonly outputs: onnxProto.onnx.IValueInfoProto[];
+  readonly initializers: onnxProto.onnx.ITensorProto[];
+  readonly nodes: onnxProto.onnx.INodeProto[];
+}
+
+/** Encodes a graph as a ModelProto (ir_version 8, default-domain opset 13). */
+export function encodeModel(spec: GraphSpec): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    producerName: 'tensorserve-generate-models',
+    producerVersion: '1',
+    docString: spec.doc,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    graph: {
+      name: spec.name,
+      input: spec.inputs,
+      output: spec.outputs,
+      initializer: spec.initializers,
+      node: spec.nodes,
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,86 @@
+import { CNN, CNN_FLAT, type CnnWeights, convKernelToOihw } from './cnn-weights.js';
+import { encodeModel, initializer, node, valueInfo } from './onnx-builder.js';
+
+const B = 'batch';
+
+/** y = 0.5 * x + 2, x and y float32 [batch]. TF Serving's classic test model. */
+export function halfPlusTwoOnnx(): Uint8Array {
+  return encodeModel({
+    name: 'half_plus_two',
+    doc: 'y = 0.5 * x + 2',
+    inputs: [valueInfo('x', 'float32', [B])],
+    outputs: [valueInfo('y', 'float32', [B])],
+    initializers: [
+      initializer('half', [], new Float32Array([0.5])),
+      initializer('two', [], new Float32Array([2])),
+    ],
+    nodes: [node('Mul', ['x', 'half'], ['x_half']), node('Add', ['x_half', 'two'], ['y'])],
+  });
+}
+
+/**
+ * The CNN of cnn-weights.ts on NHWC input. ONNX Conv/MaxPool are NCHW, so the graph
+ * transposes in, and back to NHWC before Flatten so the flatten order matches Keras'.
+ */
+export function cnnOnnx(w: CnnWeights): Uint8Array {
+  const { kernel: k, filters, channels, classes, pool } = CNN;
+  return encodeModel({
+    name: 'cnn',
+    doc: 'image NHWC [N,28,28,1] -> conv3x3x8 relu -> maxpool2 -> flatten -> dense10 -> softmax',
+    inputs: [valueInfo('image', 'float32', [B, CNN.height, CNN.width, channels])],
+    outputs: [valueInfo('probabilities', 'float32', [B, classes])],
+    initializers: [
+      initializer('conv_w', [filters, channels, k, k], convKernelToOihw(w.convKernel)),
+      initializer('conv_b', [filters], w.convBias),
+      initializer('dense_w', [CNN_FLAT, classes], w.denseKernel),
+      initializer('dense_b', [classes], w.denseBias),
+    ],
+    nodes: [
+      node('Transpose', ['image'], ['image_nchw'], { perm: [0, 3, 1, 2] }),
+      node('Conv', ['image_nchw', 'conv_w', 'conv_b'], ['conv'], { kernel_shape: [k, k] }),
+      node('Relu', ['conv'], ['conv_relu']),
+      node('MaxPool', ['conv_relu'], ['pooled'], { kernel_shape: [pool, pool], strides: [pool, pool] }),
+      node('Transpose', ['pooled'], ['pooled_nhwc'], { perm: [0, 2, 3, 1] }),
+      node('Flatten', ['pooled_nhwc'], ['flat'], { axis: 1 }),
+      node('MatMul', ['flat', 'dense_w'], ['logits_nobias']),
+      node('Add', ['logits_nobias', 'dense_b'], ['logits']),
+      node('Softmax', ['logits'], ['probabilities'], { axis: -1 }),
+    ],
+  });
+}
+
+/**
+ * Several named inputs and outputs of different dtypes. Inputs: `a`, `b` float32 [N,3],
+ * `scale` float32 [N,1]. Outputs:
+ * - `sum` float32 [N,3] = a + b
+ * - `weighted` float32 [N,3] = (a - b) * scale (scale broadcast along the row)
+ * - `greater` bool [N,3] = a > b
+ * - `count` int64 [N] = number of elements of the row where a > b
+ */
+export function multiIoOnnx(): Uint8Array {
+  return encodeModel({
+    name: 'multi_io',
+    doc: 'sum = a + b; weighted = (a - b) * scale; greater = a > b; count = per-row count of a > b',
+    inputs: [
+      valueInfo('a', 'float32', [B, 3]),
+      valueInfo('b', 'float32', [B, 3]),
+      valueInfo('scale', 'float32', [B, 1]),
+    ],
+    outputs: [
+      valueInfo('sum', 'float32', [B, 3]),
+      valueInfo('weighted', 'float32', [B, 3]),
+      valueInfo('greater', 'bool', [B, 3]),
+      valueInfo('count', 'int64', [B]),
+    ],
+    initializers: [initializer('row_axis', [1], new BigInt64Array([1n]))],
+    nodes: [
+      node('Add', ['a', 'b'], ['sum']),
+      node('Sub', ['a', 'b'], ['diff']),
+      node('Mul', ['diff', 'scale'], ['weighted']),
+      node('Greater', ['a', 'b'], ['greater']),
+      // TensorProto.DataType.INT64 = 7
+      node('Cast', ['greater'], ['greater_i64'], { to: 7 }),
+      node('ReduceSum', ['greater_i64', 'row_axis'], ['count'], { keepdims: 0 }),
+    ],
+  });
+}

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/** The service files tensorserve serves, relative to the `protos/` directory. */
+export const PROTO_FILES: readonly string[] = [
+  'tensorflow_serving/apis/prediction_service.proto',
+  'tensorflow_serving/apis/model_service.proto',
+  'kserve/grpc_predict_v2.proto',
+  'grpc/health/v1/health.proto',
+];
+
+/**
+ * How messages become JS objects on both sides: field names as in the .proto, int64 as
+ * decimal strings (exact; callers convert), enums as their names, bytes as Buffers (views
+ * into the received message), unset fields absent, repeated/map fields always present,
+ * and a virtual field naming the chosen member of each oneof.
+ */
+export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: false,
+  arrays: true,
+  objects: true,
+  oneofs: true,
+});
+
+/**
+ * Finds the repository's `protos/` directory by walking up from this module, so it works
+ * from `src/` (ts runners) and from any build output directory (`dist/`, `.build/x/`).
+ * `TENSORSERVE_PROTO_DIR` overrides the search.
+ */
+export function findProtoDir(start = path.dirname(fileURLToPath(import.meta.url))): string {
+  const override = process.env['TENSORSERVE_PROTO_DIR'];
+  if (override) return path.resolve(override);
+  let dir = start;
+  for (;;) {
+    const candidate = path.join(dir, 'protos');
+    if (existsSync(path.join(candidate, 'tensorflow_serving', 'apis', 'predict.proto'))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`Cannot find the protos/ directory above ${start}`);
+    dir = parent;
+  }
+}
+
+export interface LoadedProtos {
+  readonly protoDir: string;
+  readonly packageDefinition: protoLoader.PackageDefinition;
+  readonly grpcObject: grpc.GrpcObject;
+}
+
+let cached: LoadedProtos | undefined;
+
+/** Loads (once per process) every served .proto file; `google/protobuf/*` come from protobufjs. */
+export function loadProtos(protoDir?: string): LoadedProtos {
+  if (cached && (protoDir === undefined || protoDir === cached.protoDir)) return cached;
+  const dir = protoDir ?? findProtoDir();
+  const packageDefinition = protoLoader.loadSync([...PROTO_FILES], { ...LOADER_OPTIONS, includeDirs: [dir] });
+  const loaded = {
+    protoDir: dir,
+    packageDefinition,
+    grpcObject: grpc.loadPackageDefinition(packageDefinition),
+  };
+  if (protoDir === undefined) cached = loaded;
+  return loaded;
+}
+
+/** The service definition of a fully qualified service name, e.g. `inference.GRPCInferenceService`. */
+export function serviceDefinition(protos: LoadedProtos, fullName: string): grpc.ServiceDefinition {
+  const def = protos.packageDefinition[fullName];
+  if (def === undefined || 'format' in def)
+    throw new Error(`${fullName} is not a service in the loaded protos`);
+  return def as grpc.ServiceDefinition;
+}

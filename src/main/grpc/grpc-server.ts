@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { InferenceCore } from '../inference-core.js';
+import type { GrpcAuthenticate, InternalErrorHook } from './grpc-call.js';
+import { loadProtos, serviceDefinition } from './grpc-protos.js';
+import { HealthService } from './health-service.js';
+import { kserveServiceHandlers, type ServerInfo } from './kserve-service.js';
+import { modelServiceHandlers, type ReloadOptions } from './tf-model-service.js';
+import { predictionServiceHandlers } from './tf-prediction-service.js';
+
+export interface GrpcTlsOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** CA bundle client certificates are verified against (required with requireClientCert). */
+  readonly ca?: Buffer;
+  /** Mutual TLS: refuse clients without a certificate signed by `ca`. */
+  readonly requireClientCert: boolean;
+}
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (see GrpcServer.port). */
+  readonly port: number;
+  /** Largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  readonly tls?: GrpcTlsOptions;
+  /** Largest element count of one request tensor (default 16 Mi, as server.limits). */
+  readonly maxTensorElements?: number;
+  /** Answer with typed value lists instead of raw bytes (default false). */
+  readonly typedOutputs?: boolean;
+  /** Caller identity from metadata / client certificate; tenancy off when absent. */
+  readonly authenticate?: GrpcAuthenticate;
+  /** Sees every non-ServingError a handler throws (log it); the client only gets INTERNAL. */
+  readonly onInternalError?: InternalErrorHook;
+  /** How HandleReloadConfigRequest completes a ModelServerConfig. */
+  readonly reload?: ReloadOptions;
+  /** KServe ServerMetadata; default name `tensorserve`, the package version, no extensions. */
+  readonly serverInfo?: ServerInfo;
+  /** How often health watchers re-check `core.ready()` (default 1000 ms). */
+  readonly healthPollMs?: number;
+  /** Directory holding the .proto files (default: found above this module). */
+  readonly protoDir?: string;
+}
+
+/** A running gRPC front end. Owned by the server; `close` once. */
+export interface GrpcServer {
+  /** The bound port. */
+  readonly port: number;
+  readonly server: grpc.Server;
+  /** Health: SERVING only while serving and `core.ready()`; false when draining. */
+  setServing(serving: boolean): void;
+  /** Stops accepting calls, waits up to `graceMs` (default 10 s) for in-flight ones, then cancels them. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Services the health service knows by name (besides `""`). */
+export const SERVED_SERVICES: readonly string[] = [
+  'tensorflow.serving.PredictionService',
+  'tensorflow.serving.ModelService',
+  'inference.GRPCInferenceService',
+  'grpc.health.v1.Health',
+];
+
+const DEFAULT_MAX_TENSOR_ELEMENTS = 16 * 1024 * 1024;
+
+function packageVersion(protoDir: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(protoDir, '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function credentialsOf(tls: GrpcTlsOptions | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  if (tls.requireClientCert && tls.ca === undefined) {
+    throw new Error('gRPC TLS: requireClientCert needs a CA (tls.ca) to verify client certificates against');
+  }
+  return grpc.ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.requireClientCert,
+  );
+}
+
+function bindAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Starts the gRPC front end: TF Serving's PredictionService and ModelService, KServe v2's
+ * GRPCInferenceService, grpc.health.v1.Health and server reflection, all calling `core`.
+ * Rejects when the address cannot be bound or the TLS material is unusable.
+ */
+export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOptions): Promise<GrpcServer> {
+  const protos = loadProtos(opts.protoDir);
+  const env = { authenticate: opts.authenticate, onInternalError: opts.onInternalError ?? (() => {}) };
+  const codec = {
+    maxTensorElements: opts.maxTensorElements ?? DEFAULT_MAX_TENSOR_ELEMENTS,
+    typedOutputs: opts.typedOutputs ?? false,
+  };
+  const health = new HealthService(() => core.ready(), SERVED_SERVICES, opts.healthPollMs);
+  const info = opts.serverInfo ?? {
+    name: 'tensorserve',
+    version: packageVersion(protos.protoDir),
+    extensions: [],
+  };
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_send_message_length': -1,
+  });
+  const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
+    server.addService(serviceDefinition(protos, name), impl);
+  add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec));
+  add('tensorflow.serving.ModelService', modelServiceHandlers(core, env, opts.reload ?? {}));
+  add(
+    'inference.GRPCInferenceService',
+    kserveServiceHandlers(core, env, codec, info, () => health.isServing()),
+  );
+  add('grpc.health.v1.Health', health.handlers(env.onInternalError));
+  new ReflectionService(protos.packageDefinition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(bindAddress(opts.host, opts.port), credentialsOf(opts.tls), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    server,
+    setServing: (serving) => health.setServing(serving),
+    close(graceMs = 10_000) {
+      closing ??= new Promise<void>((resolve) => {
+        health.setServing(false);
+        health.close();
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type * as grpc from '@grpc/grpc-js';
+import { ServingError } from '../../core/errors.js';
+import type { TensorSpec } from '../../core/signature.js';
+import type { Platform } from '../../workers/runtime.js';
+import {
+  decodeInferInputs,
+  encodeInferOutputs,
+  type InferInputTensorObject,
+  kserveDatatypeOf,
+} from '../codecs/kserve-grpc.js';
+import type { InferenceCore } from '../inference-core.js';
+import type { VersionSelector } from '../lifecycle/servable.js';
+import { type HandlerEnv, unary } from './grpc-call.js';
+import type { GrpcCodecOptions } from './tf-prediction-service.js';
+
+/** What ServerMetadata reports. */
+export interface ServerInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly extensions: readonly string[];
+}
+
+interface ModelInferRequestObject {
+  model_name?: string;
+  model_version?: string;
+  id?: string;
+  inputs?: InferInputTensorObject[];
+  outputs?: { name?: string }[];
+  raw_input_contents?: Uint8Array[];
+}
+
+const LATEST: VersionSelector = Object.freeze({ kind: 'latest' });
+
+/** KServe's version string: empty = latest; otherwise a non-negative integer. */
+export function kserveSelector(version: string | undefined): VersionSelector {
+  if (!version) return LATEST;
+  if (!/^\d{1,15}$/.test(version))
+    throw new ServingError('INVALID_ARGUMENT', `Invalid model version: '${version}'`);
+  return { kind: 'version', version: Number(version) };
+}
+
+const PLATFORM_NAMES: Record<Platform, string> = {
+  onnx: 'onnxruntime_onnx',
+  tensorflow: 'tensorflow_savedmodel',
+  tfjs: 'tfjs',
+};
+
+/** The platform string KServe metadata reports (Triton's names where one exists). */
+export function kservePlatformOf(platform: Platform): string {
+  return PLATFORM_NAMES[platform];
+}
+
+function tensorMetadata(s: TensorSpec): { name: string; datatype: string; shape: string[] } {
+  return { name: s.name, datatype: kserveDatatypeOf(s.dtype), shape: (s.shape ?? []).map(String) };
+}
+
+function modelNameOf(name: string | undefined): string {
+  if (!name) throw new ServingError('INVALID_ARGUMENT', 'Missing model name in request');
+  return name;
+}
+
+/** Handlers of `inference.GRPCInferenceService` (KServe v2). `serving()` is the front end's drain flag. */
+export function kserveServiceHandlers(
+  core: InferenceCore,
+  env: HandlerEnv,
+  codec: GrpcCodecOptions,
+  info: ServerInfo,
+  serving: () => boolean,
+): grpc.UntypedServiceImplementation {
+  const decodeOpts = { maxElements: codec.maxTensorElements };
+  // Probes and server metadata stay open when tenancy is on, like the REST health routes.
+  const open = { ...env, authenticate: undefined };
+  return {
+    ServerLive: unary('ServerLive', open, () => ({ live: core.live() })),
+    ServerReady: unary('ServerReady', open, () => ({ ready: serving() && core.ready() })),
+    ModelReady: unary<{ name?: string; version?: string }, unknown>('ModelReady', env, (req, ctx) => ({
+      ready: core.modelReady(modelNameOf(req.name), kserveSelector(req.version), ctx.caller),
+    })),
+    ServerMetadata: unary('ServerMetadata', open, () => ({
+      name: info.name,
+      version: info.version,
+      extensions: [...info.extensions],
+    })),
+    ModelMetadata: unary<{ name?: string; version?: string }, unknown>('ModelMetadata', env, (req, ctx) => {
+      const meta = core.modelMetadata(modelNameOf(req.name), kserveSelector(req.version), ctx.caller);
+      return {
+        name: meta.model,
+        versions: meta.availableVersions.map(String),
+        platform: kservePlatformOf(meta.platform),
+        inputs: meta.signature.inputs.map(tensorMetadata),
+        outputs: meta.signature.outputs.map(tensorMetadata),
+      };
+    }),
+    ModelInfer: unary<ModelInferRequestObject, unknown>('ModelInfer', env, async (req, ctx) => {
+      const model = modelNameOf(req.model_name);
+      const selector = kserveSelector(req.model_version);
+      const inputs = decodeInferInputs(req.inputs ?? [], req.raw_input_contents, decodeOpts);
+      const requested = (req.outputs ?? []).map((o) => o.name ?? '');
+      const result = await core.predict({
+        model,
+        selector,
+        inputs,
+        outputFilter: requested.length > 0 ? requested : undefined,
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        caller: ctx.caller,
+        entrypoint: 'grpc',
+        api: 'infer',
+      });
+      const names =
+        requested.length > 0
+          ? requested.filter((n) => Object.hasOwn(result.outputs, n))
+          : Object.keys(result.outputs);
+      const encoded = encodeInferOutputs(result.outputs, names, codec.typedOutputs);
+      return {
+        model_name: result.model,
+        model_version: String(result.version),
+        id: req.id ?? '',
+        outputs: encoded.outputs,
+        raw_output_contents: encoded.raw_output_contents,
+      };
+    }),
+  };
+}

@@ -1,0 +1,276 @@
+import { ServingError } from '../../core/errors.js';
+import type { ModelConfig } from '../config/model-config.js';
+import { type LifecycleClock, type LifecycleTimer, systemLifecycleClock } from './clock.js';
+import type { VersionLoader } from './loader.js';
+import { type LifecycleLogger, silentLogger } from './logger.js';
+import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
+import type { ServableHandle, VersionSelector, VersionStatus } from './servable.js';
+import { labelVersion, selectStatuses, servableNotFound } from './servable-lookup.js';
+import { FileSystemSource, type ListDir } from './source.js';
+import { TRANSITION_POLICIES, type TransitionPolicyName } from './transition-policy.js';
+
+export type { VersionChangeEvent } from './model-versions.js';
+
+export interface ServableManagerOptions {
+  readonly loader: VersionLoader;
+  /** Source poll period for `start()`; 0 or less: no periodic polling (only setModels/tick poll). */
+  readonly pollIntervalMs: number;
+  readonly clock?: LifecycleClock;
+  readonly logger?: LifecycleLogger;
+  /** Default availability-preserving. */
+  readonly transitionPolicy?: TransitionPolicyName;
+  /** Directory listing used by the source (tests). */
+  readonly listDir?: ListDir;
+}
+
+/**
+ * TF Serving's AspiredVersionsManager plus ServerCore's model-list handling. Owned by the
+ * server. Per model it reconciles the versions wanted (source + version policy) with the
+ * versions held, applying transition-policy actions, again after every state change; it
+ * hands out ref-counted ServableHandles and unloads a version only once all its handles
+ * are released (in-flight requests drain).
+ *
+ * Choices: labels may name a version that is not AVAILABLE (yet); they are accepted in
+ * the config and resolved per request (NOT_FOUND until that version is AVAILABLE).
+ * `handle.release()` is idempotent: calls after the first do nothing. A base path that
+ * cannot be read keeps the versions already served (and is reported by sourceError() and
+ * in status's NOT_FOUND message when no version exists); an empty one unloads them all.
+ * Config changes other than policy and labels (device, batching, ...) apply to versions
+ * loaded afterwards; loaded versions keep the config they were loaded with.
+ */
+export class ServableManager {
+  private readonly clock: LifecycleClock;
+  private readonly logger: LifecycleLogger;
+  private readonly source: FileSystemSource;
+  private readonly pollIntervalMs: number;
+  private readonly newModel: (name: string) => ModelVersions;
+  private readonly models = new Map<string, ModelVersions>();
+  private readonly listeners = new Set<(event: VersionChangeEvent) => void>();
+  private readonly waiters: { done: () => boolean; resolve: () => void }[] = [];
+  private readonly dirty = new Set<ModelVersions>();
+  private flushQueued = false;
+  private pollCount = 0;
+  private pollTimer: LifecycleTimer | undefined;
+  private polling = false;
+  private initialLoadSettled = false;
+  private closed = false;
+
+  constructor(options: ServableManagerOptions) {
+    this.clock = options.clock ?? systemLifecycleClock;
+    this.logger = options.logger ?? silentLogger;
+    this.source = new FileSystemSource({ listDir: options.listDir, clock: this.clock });
+    this.pollIntervalMs = options.pollIntervalMs;
+    const deps = {
+      loader: options.loader,
+      clock: this.clock,
+      logger: this.logger,
+      policy: TRANSITION_POLICIES[options.transitionPolicy ?? 'availability-preserving'],
+      emit: (event: VersionChangeEvent) => this.emit(event),
+      changed: (model: ModelVersions) => this.markDirty(model),
+    };
+    this.newModel = (name) => new ModelVersions(name, deps);
+  }
+
+  /**
+   * Realizes exactly this model list (start-up and config reload): new models are polled
+   * and loaded, changed policies and labels apply, models not listed are unloaded (after
+   * their handles drain, which this does not wait for). Resolves once every wanted version
+   * is AVAILABLE or failed (END with its error). Throws INVALID_ARGUMENT on duplicate
+   * names, FAILED_PRECONDITION after close().
+   */
+  async setModels(models: readonly ModelConfig[]): Promise<void> {
+    if (this.closed) throw new ServingError('FAILED_PRECONDITION', 'The model manager is closed');
+    const names = new Set<string>();
+    for (const m of models) {
+      if (names.has(m.name)) throw new ServingError('INVALID_ARGUMENT', `Duplicate model name: ${m.name}`);
+      names.add(m.name);
+    }
+    for (const m of models) {
+      const model = this.models.get(m.name) ?? this.newModel(m.name);
+      this.models.set(m.name, model);
+      if (model.config?.basePath !== m.basePath) model.setVersionDirs([]);
+      model.config = m;
+    }
+    for (const model of this.models.values()) {
+      if (names.has(model.name) || model.config === undefined) continue;
+      model.config = undefined;
+      this.logger.info({ model: model.name }, 'model removed from the model list');
+    }
+    await this.tick();
+    await this.waitFor(() => [...this.models.values()].every((m) => m.settled()));
+    this.initialLoadSettled = true;
+  }
+
+  /** One poll of every model's source and one reconcile step. Does not wait for loads. */
+  async tick(): Promise<void> {
+    await Promise.all([...this.models.values()].map((m) => this.poll(m)));
+    for (const model of this.models.values()) model.reconcile();
+    this.checkWaiters();
+  }
+
+  /** Polls every `pollIntervalMs` until stop(). Its timer does not keep the process alive. */
+  start(): void {
+    if (this.polling || this.closed || this.pollIntervalMs <= 0) return;
+    this.polling = true;
+    this.schedulePoll();
+  }
+
+  stop(): void {
+    this.polling = false;
+    if (this.pollTimer !== undefined) this.clock.clearTimer(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** Stops polling, then unloads every version, each once its handles are released. */
+  async close(): Promise<void> {
+    this.stop();
+    this.closed = true;
+    for (const model of this.models.values()) {
+      model.config = undefined;
+      model.reconcile();
+    }
+    await this.waitFor(() => [...this.models.values()].every((m) => m.idle()));
+  }
+
+  /**
+   * A handle on the selected AVAILABLE version (latest = highest AVAILABLE); the caller
+   * must release() it. Throws NOT_FOUND `Servable not found for request: Latest(m)` /
+   * `Specific(m, 5)` for an unknown model or a version that is not AVAILABLE (a label's
+   * version adds ` (version label x)`), INVALID_ARGUMENT `Unrecognized servable version
+   * label: x` for a label the model does not define (also on an unknown model, as TF Serving).
+   */
+  acquire(name: string, selector: VersionSelector): ServableHandle {
+    const model = this.models.get(name);
+    if (model !== undefined) return model.acquire(selector);
+    if (selector.kind === 'label') labelVersion(undefined, selector.label);
+    throw servableNotFound(name, selector.kind === 'version' ? selector.version : undefined);
+  }
+
+  /**
+   * Statuses of a model's versions, highest first, including versions in END (unloaded, or
+   * failed with their load error). No selector or `latest`: all versions. Throws NOT_FOUND
+   * `Could not find any versions of model m` / `Could not find version 5 of model m`,
+   * INVALID_ARGUMENT for an unknown label. A removed model keeps its END statuses.
+   */
+  status(name: string, selector?: VersionSelector): VersionStatus[] {
+    const model = this.models.get(name);
+    return selectStatuses(
+      name,
+      model?.config,
+      model?.statuses() ?? [],
+      selector,
+      model?.sourceError?.message,
+    );
+  }
+
+  /** Like status(name) but never throws: [] for an unknown model or one without versions (for logs). */
+  versionStatuses(name: string): VersionStatus[] {
+    return this.models.get(name)?.statuses() ?? [];
+  }
+
+  /** Models in the current model list, sorted. */
+  modelNames(): string[] {
+    return [...this.models.values()]
+      .filter((m) => m.config !== undefined)
+      .map((m) => m.name)
+      .sort();
+  }
+
+  modelConfig(name: string): ModelConfig | undefined {
+    return this.models.get(name)?.config;
+  }
+
+  /** AVAILABLE versions, highest first; empty for an unknown or removed model. */
+  availableVersions(name: string): number[] {
+    const model = this.models.get(name);
+    return model?.config === undefined ? [] : model.available();
+  }
+
+  /** Why the model's base path could not be read at the last poll, if it could not. */
+  sourceError(name: string): ServingError | undefined {
+    return this.models.get(name)?.sourceError;
+  }
+
+  /** True once the first setModels() has settled, until close(). */
+  isReady(): boolean {
+    return this.initialLoadSettled && !this.closed;
+  }
+
+  /** Subscribes to every public state change (START ... END); returns the unsubscribe function. */
+  onChange(listener: (event: VersionChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async poll(model: ModelVersions): Promise<void> {
+    const config = model.config;
+    if (config === undefined) return;
+    const seq = ++this.pollCount;
+    const result = await this.source.poll(config);
+    // A reload or a newer poll overtook this one: its result is stale.
+    if (model.config !== config || seq < model.appliedPoll) return;
+    model.appliedPoll = seq;
+    if (result.error !== undefined && model.sourceError?.message !== result.error.message) {
+      this.logger.error({ model: model.name, err: result.error }, 'cannot read model base path');
+    }
+    model.sourceError = result.error;
+    if (result.error === undefined) model.setVersionDirs(result.versions);
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = this.clock.setTimer(() => {
+      this.pollTimer = undefined;
+      this.tick()
+        .catch((err: unknown) => this.logger.error({ err }, 'model source poll failed'))
+        .finally(() => {
+          if (this.polling) this.schedulePoll();
+        });
+    }, this.pollIntervalMs);
+    (this.pollTimer as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  /** Reconciles after the current call stack: a transition may fire inside reconcile(). */
+  private markDirty(model: ModelVersions): void {
+    this.dirty.add(model);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const dirty = [...this.dirty];
+      this.dirty.clear();
+      for (const m of dirty) {
+        try {
+          m.reconcile();
+        } catch (err) {
+          // An illegal transition is a bug; keep the server up and the other models going.
+          this.logger.error({ model: m.name, err }, 'model reconcile failed');
+        }
+      }
+      this.checkWaiters();
+    });
+  }
+
+  private emit(event: VersionChangeEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'version change listener threw');
+      }
+    }
+  }
+
+  private waitFor(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ done, resolve }));
+  }
+
+  private checkWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i];
+      if (!waiter.done()) continue;
+      this.waiters.splice(i, 1);
+      waiter.resolve();
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import type { ServingError } from '../../core/errors.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { LifecycleClock } from './clock.js';
+import { type HarnessState, LoaderHarness, PUBLIC_STATE } from './harness.js';
+import type { VersionLoader } from './loader.js';
+import type { LifecycleLogger } from './logger.js';
+import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
+import { labelVersion, servableNotFound } from './servable-lookup.js';
+import type { VersionDir } from './source.js';
+import type { TransitionPolicy } from './transition-policy.js';
+import { wantedVersions } from './version-policy.js';
+
+/** One public state change of one version (metrics and logs listen to these). */
+export interface VersionChangeEvent {
+  readonly model: string;
+  readonly version: number;
+  readonly state: VersionState;
+  /** On AVAILABLE: duration of the successful load attempt. */
+  readonly loadMillis?: number;
+  /** On AVAILABLE: memory the loader reported. */
+  readonly memoryBytes?: number;
+  /** On END after a failure: the error kept in the version's status. */
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}
+
+export interface ModelVersionsDeps {
+  readonly loader: VersionLoader;
+  readonly clock: LifecycleClock;
+  readonly logger: LifecycleLogger;
+  readonly policy: TransitionPolicy;
+  readonly emit: (event: VersionChangeEvent) => void;
+  /** After every harness transition; the manager schedules a reconcile of this model. */
+  readonly changed: (model: ModelVersions) => void;
+}
+
+interface Slot {
+  readonly harness: LoaderHarness;
+  refs: number;
+}
+
+/**
+ * Everything the manager holds for one model name: its config (undefined once removed
+ * from the model list), the versions on disk, the live harnesses with their handle counts,
+ * and the final statuses of retired versions (kept for status(), like TF Serving's
+ * ServableStateMonitor). Owned and driven only by ServableManager.
+ */
+export class ModelVersions {
+  config: ModelConfig | undefined;
+  sourceError: ServingError | undefined;
+  /** Sequence number of the last applied poll (older results are dropped). */
+  appliedPoll = 0;
+  private dirs = new Map<number, string>();
+  private wanted = new Set<number>();
+  private readonly slots = new Map<number, Slot>();
+  private readonly retired = new Map<number, VersionStatus>();
+
+  constructor(
+    readonly name: string,
+    private readonly deps: ModelVersionsDeps,
+  ) {}
+
+  /** Replaces the on-disk version list (a successful poll, or [] on a new base path). */
+  setVersionDirs(dirs: readonly VersionDir[]): void {
+    this.dirs = new Map(dirs.map((d) => [d.version, d.path]));
+  }
+
+  /** No live harness left (everything unloaded or retired). */
+  idle(): boolean {
+    return this.slots.size === 0;
+  }
+
+  /** Every wanted version is AVAILABLE or failed (vacuously true for a removed model). */
+  settled(): boolean {
+    if (this.config === undefined) return true;
+    for (const version of this.wanted) {
+      const state = this.slots.get(version)?.harness.state;
+      if (state !== 'available' && state !== 'error') return false;
+    }
+    return true;
+  }
+
+  /** AVAILABLE versions, highest first. */
+  available(): number[] {
+    return [...this.slots.values()]
+      .filter((s) => s.harness.state === 'available')
+      .map((s) => s.harness.version)
+      .sort((a, b) => b - a);
+  }
+
+  /** All known versions' statuses, highest first; a live harness wins over a retired record. */
+  statuses(): VersionStatus[] {
+    const merged = new Map(this.retired);
+    for (const [v, slot] of this.slots) merged.set(v, slot.harness.status());
+    return [...merged.values()].sort((a, b) => b.version - a.version);
+  }
+
+  /** See ServableManager.acquire. */
+  acquire(selector: VersionSelector): ServableHandle {
+    const label = selector.kind === 'label' ? selector.label : undefined;
+    const version =
+      selector.kind === 'label'
+        ? labelVersion(this.config, selector.label)
+        : selector.kind === 'version'
+          ? selector.version
+          : undefined;
+    if (this.config === undefined) throw servableNotFound(this.name, version, label);
+    const chosen = version ?? this.available()[0];
+    const slot = chosen === undefined ? undefined : this.slots.get(chosen);
+    const loaded = slot?.harness.state === 'available' ? slot.harness.loaded : undefined;
+    if (slot === undefined || loaded === undefined) throw servableNotFound(this.name, version, label);
+    slot.refs++;
+    let released = false;
+    return {
+      name: this.name,
+      version: slot.harness.version,
+      platform: loaded.platform,
+      signature: loaded.signature,
+      key: loaded.key,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.refs--;
+        if (slot.refs === 0 && slot.harness.state === 'quiescing') void slot.harness.unload();
+      },
+    };
+  }
+
+  /** Applies transition-policy actions until the policy has none left. Synchronous. */
+  reconcile(): void {
+    const config = this.config;
+    this.wanted = new Set(config ? wantedVersions(config.versionPolicy, [...this.dirs.keys()]) : []);
+    for (const [version, slot] of this.slots) {
+      const wanted = this.wanted.has(version);
+      const state = slot.harness.state;
+      if (!wanted && (state === 'new' || state === 'retrying' || state === 'loading')) slot.harness.cancel();
+      // A failed version stays (and is not retried) while wanted; an unloaded one is replaced.
+      const after = slot.harness.state;
+      if (after === 'disabled' || (after === 'error' && !wanted)) this.retire(slot);
+    }
+    if (config !== undefined) {
+      for (const version of this.wanted) if (!this.slots.has(version)) this.addSlot(config, version);
+    }
+    for (;;) {
+      const snapshot = [...this.slots.values()].map((s) => ({
+        version: s.harness.version,
+        state: s.harness.versionState,
+        wanted: this.wanted.has(s.harness.version),
+      }));
+      const action = this.deps.policy(snapshot);
+      if (action === undefined) return;
+      const slot = this.slots.get(action.version)!;
+      if (action.kind === 'load') {
+        void slot.harness.load();
+      } else {
+        slot.harness.quiesce();
+        if (slot.refs === 0) void slot.harness.unload();
+      }
+    }
+  }
+
+  private addSlot(config: ModelConfig, version: number): void {
+    const dir = this.dirs.get(version)!;
+    const { loader, clock, logger } = this.deps;
+    const harness = new LoaderHarness({
+      model: this.name,
+      version,
+      load: () => loader.load(config, version, dir),
+      unload: (loaded) => loader.unload(config, version, loaded),
+      loadRetries: config.loadRetries,
+      loadRetryIntervalMs: config.loadRetryIntervalMs,
+      clock,
+      logger,
+      onTransition: (h, from) => this.onTransition(h, from),
+    });
+    this.slots.set(version, { harness, refs: 0 });
+    this.retired.delete(version);
+    this.deps.emit({ model: this.name, version, state: 'START' });
+  }
+
+  private retire(slot: Slot): void {
+    this.slots.delete(slot.harness.version);
+    this.retired.set(slot.harness.version, slot.harness.status());
+  }
+
+  private onTransition(harness: LoaderHarness, from: HarnessState): void {
+    const state = harness.versionState;
+    if (PUBLIC_STATE[from] !== state) {
+      const { errorCode, errorMessage } = harness.status();
+      const failed = errorCode !== 'OK';
+      const { loadMillis } = harness;
+      this.deps.emit({
+        model: this.name,
+        version: harness.version,
+        state,
+        ...(state === 'AVAILABLE' ? { loadMillis, memoryBytes: harness.loaded?.memoryBytes } : {}),
+        ...(failed ? { errorCode, errorMessage } : {}),
+      });
+      if (state === 'AVAILABLE' || (state === 'END' && !failed)) {
+        this.deps.logger.info(
+          { model: this.name, version: harness.version, state, loadMillis },
+          'model version',
+        );
+      }
+    }
+    this.deps.changed(this);
+  }
+}

@@ -1,0 +1,62 @@
+import { ServingError } from '../../core/errors.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { VersionSelector, VersionStatus } from './servable.js';
+
+/**
+ * TF Serving's request-resolution rules and error messages, in one place so the manager
+ * and its tests agree on them exactly.
+ */
+
+/** `Latest(name)` / `Specific(name, 5)`: TF Serving's ServableRequest debug string. */
+export function describeRequest(name: string, version: number | undefined): string {
+  return version === undefined ? `Latest(${name})` : `Specific(${name}, ${version})`;
+}
+
+export function servableNotFound(name: string, version: number | undefined, label?: string): ServingError {
+  const suffix = label === undefined ? '' : ` (version label ${label})`;
+  return new ServingError(
+    'NOT_FOUND',
+    `Servable not found for request: ${describeRequest(name, version)}${suffix}`,
+  );
+}
+
+export function unknownLabel(label: string): ServingError {
+  return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${label}`);
+}
+
+/**
+ * The version a label maps to. Like TF Serving, an unknown label (also on an unknown
+ * model) is INVALID_ARGUMENT, checked before the model's existence.
+ */
+export function labelVersion(config: ModelConfig | undefined, label: string): number {
+  if (config === undefined || !Object.hasOwn(config.versionLabels, label)) throw unknownLabel(label);
+  return config.versionLabels[label];
+}
+
+/**
+ * Filters a model's statuses (highest first) for a status request. `latest` (no version
+ * in the request) means every version, as in TF Serving's GetModelStatus.
+ */
+export function selectStatuses(
+  name: string,
+  config: ModelConfig | undefined,
+  all: readonly VersionStatus[],
+  selector: VersionSelector | undefined,
+  detail: string | undefined,
+): VersionStatus[] {
+  const version =
+    selector?.kind === 'label'
+      ? labelVersion(config, selector.label)
+      : selector?.kind === 'version'
+        ? selector.version
+        : undefined;
+  if (all.length === 0) {
+    const why = detail === undefined ? '' : ` (${detail})`;
+    throw new ServingError('NOT_FOUND', `Could not find any versions of model ${name}${why}`);
+  }
+  if (version === undefined) return [...all];
+  const found = all.filter((s) => s.version === version);
+  if (found.length === 0)
+    throw new ServingError('NOT_FOUND', `Could not find version ${version} of model ${name}`);
+  return found;
+}

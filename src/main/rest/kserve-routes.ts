@@ -1,0 +1,210 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServingError } from '../../core/errors.js';
+import type { TensorSpec } from '../../core/signature.js';
+import type { Platform } from '../../workers/runtime.js';
+import { parseJsonBody } from '../codecs/json-body.js';
+import {
+  decodeInferBinaryRequest,
+  encodeInferBinaryResponse,
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  wantsBinaryOutput,
+} from '../codecs/kserve-binary.js';
+import { kserveDatatype } from '../codecs/kserve-dtype.js';
+import { decodeInferRequest, type InferRequest } from '../codecs/kserve-json.js';
+import type { CallerIdentity, InferenceCore } from '../inference-core.js';
+import type { VersionSelector } from '../lifecycle/servable.js';
+import type { ModelRepository } from '../model-repository.js';
+import { callContext, sendError } from './rest-context.js';
+import type { RestOptions } from './rest-options.js';
+
+export interface KServeRouteOptions extends RestOptions {
+  readonly serverVersion: string;
+  /** The repository extension (index/load/unload); admin-only when tenancy is on. */
+  readonly repository: ModelRepository | undefined;
+  /** The statistics extension: KServe/Triton `model_stats` for a model (and version). */
+  readonly stats: ((model: string, version: number | undefined) => unknown[]) | undefined;
+}
+
+/** Triton's platform names where one exists. */
+const PLATFORM_NAMES: Record<Platform, string> = {
+  onnx: 'onnxruntime_onnx',
+  tfjs: 'tensorflowjs',
+  tensorflow: 'tensorflow_savedmodel',
+};
+
+type ModelParams = { model: string; version?: string };
+
+function selectorOf(params: ModelParams): VersionSelector {
+  if (params.version === undefined) return { kind: 'latest' };
+  if (!/^\d+$/.test(params.version) || !Number.isSafeInteger(Number(params.version))) {
+    throw new ServingError('INVALID_ARGUMENT', `Model version '${params.version}' is not a version number`);
+  }
+  return { kind: 'version', version: Number(params.version) };
+}
+
+function tensorMetadata(spec: TensorSpec) {
+  return { name: spec.name, datatype: kserveDatatype(spec.dtype), shape: spec.shape ?? [-1] };
+}
+
+function requireAdmin(caller: CallerIdentity | undefined): void {
+  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
+}
+
+/**
+ * Registers the KServe v2 / Open Inference Protocol REST API: server and model metadata,
+ * health, `/infer` with JSON tensors and the binary tensor extension, the repository
+ * extension and model statistics.
+ */
+export function registerKServeRoutes(
+  app: FastifyInstance,
+  core: InferenceCore,
+  opts: KServeRouteOptions,
+): void {
+  const wrap =
+    <P>(fn: (request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => unknown) =>
+    async (request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
+      try {
+        const out = await fn(request, reply);
+        if (!reply.sent) return reply.type('application/json').send(JSON.stringify(out));
+        return reply;
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    };
+
+  app.get(
+    '/v2',
+    wrap(() => ({
+      name: 'tensorserve',
+      version: opts.serverVersion,
+      extensions: ['binary_tensor_data', 'model_repository', 'statistics'],
+    })),
+  );
+  app.get(
+    '/v2/health/live',
+    wrap((_req, reply) => {
+      reply.code(core.live() ? 200 : 503);
+      return { live: core.live() };
+    }),
+  );
+  app.get(
+    '/v2/health/ready',
+    wrap((_req, reply) => {
+      reply.code(core.ready() ? 200 : 503);
+      return { ready: core.ready() };
+    }),
+  );
+
+  const metadata = wrap<ModelParams>((request) => {
+    const caller = opts.authenticate(request.headers);
+    const meta = core.modelMetadata(request.params.model, selectorOf(request.params), caller);
+    return {
+      name: meta.model,
+      versions: meta.availableVersions.map(String),
+      platform: PLATFORM_NAMES[meta.platform],
+      inputs: meta.signature.inputs.map(tensorMetadata),
+      outputs: meta.signature.outputs.map(tensorMetadata),
+    };
+  });
+  app.get('/v2/models/:model', metadata);
+  app.get('/v2/models/:model/versions/:version', metadata);
+
+  const ready = wrap<ModelParams>((request, reply) => {
+    const caller = opts.authenticate(request.headers);
+    const isReady = core.modelReady(request.params.model, selectorOf(request.params), caller);
+    reply.code(isReady ? 200 : 400);
+    return { ready: isReady };
+  });
+  app.get('/v2/models/:model/ready', ready);
+  app.get('/v2/models/:model/versions/:version/ready', ready);
+
+  const infer = wrap<ModelParams>(async (request, reply) => {
+    const caller = opts.authenticate(request.headers);
+    const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const headerLength = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+    const limits = { maxDepth: opts.limits.maxJsonDepth, maxElements: opts.limits.maxTensorElements };
+    const req: InferRequest =
+      headerLength !== undefined
+        ? decodeInferBinaryRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, limits)
+        : decodeInferRequest(parseJsonBody(body.toString('utf8'), limits), limits);
+    const result = await core.predict({
+      model: request.params.model,
+      selector: selectorOf(request.params),
+      inputs: req.inputs,
+      outputFilter: req.outputs?.map((o) => o.name),
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      caller,
+      entrypoint: 'REST',
+      api: 'infer',
+    });
+    const order = req.outputs?.map((o) => o.name) ?? Object.keys(result.outputs);
+    const resp = {
+      modelName: result.model,
+      modelVersion: String(result.version),
+      id: req.id,
+      outputs: order.map((name) => ({
+        name,
+        tensor: result.outputs[name],
+        parameters: req.outputs?.find((o) => o.name === name)?.parameters,
+      })),
+    };
+    const encoded = encodeInferBinaryResponse(resp, (name) => wantsBinaryOutput(req, name));
+    if (encoded.headerLength === encoded.body.byteLength) {
+      return reply.type('application/json').send(encoded.body);
+    }
+    return reply
+      .type('application/octet-stream')
+      .header(INFERENCE_HEADER_CONTENT_LENGTH, String(encoded.headerLength))
+      .send(encoded.body);
+  });
+  app.post('/v2/models/:model/infer', infer);
+  app.post('/v2/models/:model/versions/:version/infer', infer);
+
+  const stats = wrap<ModelParams>((request) => {
+    const caller = opts.authenticate(request.headers);
+    if (!opts.stats) throw new ServingError('UNIMPLEMENTED', 'Statistics are not enabled');
+    const selector = selectorOf(request.params);
+    // Resolves visibility and existence exactly like metadata does.
+    core.modelStatus(
+      request.params.model,
+      request.params.version === undefined ? undefined : selector,
+      caller,
+    );
+    const version = selector.kind === 'version' ? selector.version : undefined;
+    return { model_stats: opts.stats(request.params.model, version) };
+  });
+  app.get('/v2/models/:model/stats', stats);
+  app.get('/v2/models/:model/versions/:version/stats', stats);
+
+  app.post(
+    '/v2/repository/index',
+    wrap((request) => {
+      requireAdmin(opts.authenticate(request.headers));
+      if (!opts.repository)
+        throw new ServingError('UNIMPLEMENTED', 'The model repository extension is not enabled');
+      return opts.repository.index();
+    }),
+  );
+  app.post(
+    '/v2/repository/models/:model/load',
+    wrap<ModelParams>(async (request) => {
+      requireAdmin(opts.authenticate(request.headers));
+      if (!opts.repository)
+        throw new ServingError('UNIMPLEMENTED', 'The model repository extension is not enabled');
+      await opts.repository.load(request.params.model);
+      return {};
+    }),
+  );
+  app.post(
+    '/v2/repository/models/:model/unload',
+    wrap<ModelParams>(async (request) => {
+      requireAdmin(opts.authenticate(request.headers));
+      if (!opts.repository)
+        throw new ServingError('UNIMPLEMENTED', 'The model repository extension is not enabled');
+      await opts.repository.unload(request.params.model);
+      return {};
+    }),
+  );
+}

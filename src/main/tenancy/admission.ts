@@ -1,0 +1,170 @@
+import { ServingError } from '../../core/errors.js';
+import type { TenantConfig } from './tenant-config.js';
+import { type Clock, monotonicClock, TokenBucket } from './token-bucket.js';
+
+/**
+ * One admitted request. It is `queued` from `admit` until `started()` and `in flight` from
+ * then until `done()`. `done()` must be called exactly once whatever happens (success, error,
+ * cancellation, before or after `started()`); extra calls are ignored.
+ */
+export interface AdmissionTicket {
+  readonly tenant: string | undefined;
+  /** Called by the dispatcher when the request's batch starts running. */
+  started(): void;
+  done(): void;
+}
+
+export interface AdmissionOptions {
+  /** Server-wide bound on queued requests of all tenants (0 = none); over it → UNAVAILABLE. */
+  readonly maxQueuedTotal?: number;
+  readonly clock?: Clock;
+}
+
+/** Counters of one tenant (`''` stands for requests without a tenant). */
+export interface TenantUsage {
+  readonly tenant: string;
+  readonly queued: number;
+  readonly inFlight: number;
+  /** Rate tokens left now; undefined when the tenant has no rate quota. */
+  readonly tokens: number | undefined;
+}
+
+interface TenantState {
+  readonly id: string;
+  readonly maxQueued: number;
+  readonly maxInFlight: number;
+  readonly bucket: TokenBucket | undefined;
+  queued: number;
+  inFlight: number;
+}
+
+/**
+ * Per-tenant admission control, consulted by the inference core before a request is queued.
+ * Owned by the main thread.
+ *
+ * `admit(tenant)` checks, in this order, and throws ServingError:
+ * - draining → UNAVAILABLE `Server is draining`;
+ * - server-wide queue bound reached → UNAVAILABLE `Server is overloaded`;
+ * - tenant's `max_queued` reached → RESOURCE_EXHAUSTED (no rate token is spent);
+ * - tenant's rate exceeded → RESOURCE_EXHAUSTED with `retryAfterSeconds` (REST Retry-After).
+ *
+ * `max_in_flight` is not checked at admission: the dispatcher asks `canStart(tenant)` before
+ * starting a tenant's next request and leaves the rest queued (counted against `max_queued`).
+ */
+export class AdmissionController {
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly maxQueuedTotal: number;
+  private queuedTotal = 0;
+  private drainingFlag = false;
+
+  constructor(tenants: readonly Pick<TenantConfig, 'id' | 'quotas'>[], options: AdmissionOptions = {}) {
+    const clock = options.clock ?? monotonicClock;
+    this.maxQueuedTotal = options.maxQueuedTotal ?? 0;
+    if (!Number.isInteger(this.maxQueuedTotal) || this.maxQueuedTotal < 0) {
+      throw new RangeError('options.maxQueuedTotal must be a non-negative integer');
+    }
+    this.tenants.set('', newState('', 0, 0, undefined));
+    for (const t of tenants) {
+      const q = t.quotas;
+      const bucket =
+        q.requestsPerSecond > 0 ? new TokenBucket(q.requestsPerSecond, q.burst, clock) : undefined;
+      this.tenants.set(t.id, newState(t.id, q.maxQueued, q.maxInFlight, bucket));
+    }
+  }
+
+  /** Once set, every new request is refused with UNAVAILABLE; admitted ones finish. */
+  get draining(): boolean {
+    return this.drainingFlag;
+  }
+
+  set draining(value: boolean) {
+    this.drainingFlag = value;
+  }
+
+  /**
+   * Admits one request of `tenant` (undefined: tenancy off or an admin) or throws. Throws
+   * INTERNAL for a tenant id that is not configured (a wiring bug, not a client error).
+   */
+  admit(tenant: string | undefined): AdmissionTicket {
+    const s = this.tenants.get(tenant ?? '');
+    if (s === undefined) throw new ServingError('INTERNAL', 'Internal error: request of an unknown tenant');
+    if (this.drainingFlag) throw new ServingError('UNAVAILABLE', 'Server is draining');
+    if (this.maxQueuedTotal > 0 && this.queuedTotal >= this.maxQueuedTotal) {
+      throw new ServingError('UNAVAILABLE', 'Server is overloaded; retry later');
+    }
+    if (s.maxQueued > 0 && s.queued >= s.maxQueued) {
+      throw new ServingError(
+        'RESOURCE_EXHAUSTED',
+        `Tenant queue quota exceeded: ${s.queued} of ${s.maxQueued} requests queued`,
+      );
+    }
+    if (s.bucket !== undefined) {
+      const r = s.bucket.take();
+      if (!r.ok) {
+        throw new ServingError(
+          'RESOURCE_EXHAUSTED',
+          `Tenant rate quota exceeded: ${s.bucket.ratePerSecond} requests/s`,
+          {
+            retryAfterSeconds: r.retryAfterSeconds,
+          },
+        );
+      }
+    }
+    s.queued++;
+    this.queuedTotal++;
+    return this.ticket(s, tenant);
+  }
+
+  /** Whether the dispatcher may start another request of `tenant` under its `max_in_flight`. */
+  canStart(tenant: string | undefined): boolean {
+    const s = this.tenants.get(tenant ?? '');
+    return s === undefined || s.maxInFlight === 0 || s.inFlight < s.maxInFlight;
+  }
+
+  /** Current counters of one tenant, for stats and tests. */
+  usage(tenant: string | undefined): TenantUsage | undefined {
+    const s = this.tenants.get(tenant ?? '');
+    return s === undefined ? undefined : usageOf(s);
+  }
+
+  /** Counters of every tenant (and `''`), for status and metrics. */
+  snapshot(): TenantUsage[] {
+    return [...this.tenants.values()].map(usageOf);
+  }
+
+  private ticket(s: TenantState, tenant: string | undefined): AdmissionTicket {
+    let state: 'queued' | 'running' | 'done' = 'queued';
+    return {
+      tenant,
+      started: () => {
+        if (state !== 'queued') return;
+        state = 'running';
+        s.queued--;
+        this.queuedTotal--;
+        s.inFlight++;
+      },
+      done: () => {
+        if (state === 'queued') {
+          s.queued--;
+          this.queuedTotal--;
+        } else if (state === 'running') {
+          s.inFlight--;
+        }
+        state = 'done';
+      },
+    };
+  }
+}
+
+function newState(
+  id: string,
+  maxQueued: number,
+  maxInFlight: number,
+  bucket: TokenBucket | undefined,
+): TenantState {
+  return { id, maxQueued, maxInFlight, bucket, queued: 0, inFlight: 0 };
+}
+
+function usageOf(s: TenantState): TenantUsage {
+  return { tenant: s.id, queued: s.queued, inFlight: s.inFlight, tokens: s.bucket?.available() };
+}

@@ -1,0 +1,7 @@
+export * from './admission.js';
+export * from './authenticator.js';
+export * from './memory-budget.js';
+export * from './memory-estimate.js';
+export * from './namespace.js';
+export * from './tenant-config.js';
+export * from './token-bucket.js';

@@ -1,0 +1,326 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { ConfigError, formatAjvError } from '../config/config-error.js';
+
+/*
+ * The tenancy part of the YAML config, e.g.
+ *
+ *   admin_keys: [{ env: TENSORSERVE_ADMIN_KEY }]
+ *   admin_client_cert_subjects: [ops-console]
+ *   tenants:
+ *     - id: acme
+ *       api_keys: [{ env: ACME_KEY }, { file: secrets/acme.key }, { sha256: "9f86d0..." }]
+ *       client_cert_subjects: [acme-batch-client]   # certificate CN under mutual TLS
+ *       weight: 2
+ *       shared_models: [mnist]                      # shared (tenant-less) models it may read; '*' = all
+ *       quotas:
+ *         requests_per_second: 100
+ *         burst: 200
+ *         max_queued: 64
+ *         max_in_flight: 8
+ *         max_memory_bytes: 2147483648
+ *
+ * API keys never appear in clear text: `sha256` is the hex digest of the key, `env` names an
+ * environment variable and `file` a file (relative to the config's directory) holding the key.
+ * Env and file keys are read once at start-up, hashed, and only the digest is kept.
+ */
+
+/** One `api_keys` / `admin_keys` entry as written in YAML. */
+export type RawKeyRef = { sha256: string } | { env: string } | { file: string };
+
+export interface RawTenantQuotas {
+  requests_per_second?: number;
+  burst?: number;
+  max_queued?: number;
+  max_in_flight?: number;
+  max_memory_bytes?: number;
+}
+
+export interface RawTenant {
+  id: string;
+  api_keys?: RawKeyRef[];
+  client_cert_subjects?: string[];
+  weight?: number;
+  shared_models?: string[];
+  quotas?: RawTenantQuotas;
+}
+
+/** The config keys this module owns (top level of the server config). */
+export interface RawTenancySection {
+  tenants?: unknown;
+  admin_keys?: unknown;
+  admin_client_cert_subjects?: unknown;
+}
+
+/** Quotas of one tenant; 0 means unlimited everywhere. */
+export interface TenantQuotas {
+  /** Token bucket refill rate (requests per second). */
+  readonly requestsPerSecond: number;
+  /** Token bucket capacity; defaults to max(1, ceil(requestsPerSecond)). */
+  readonly burst: number;
+  /** Admitted requests waiting to run; over it → RESOURCE_EXHAUSTED. */
+  readonly maxQueued: number;
+  /** Requests of the tenant running at once; the dispatcher holds the rest back. */
+  readonly maxInFlight: number;
+  /** Bytes of loaded models the tenant may hold. */
+  readonly maxMemoryBytes: number;
+}
+
+/** One resolved tenant. Holds key digests only; safe to keep for the server's lifetime. */
+export interface TenantConfig {
+  readonly id: string;
+  /** Lowercase hex SHA-256 digests of the tenant's API keys. Never log them. */
+  readonly apiKeyDigests: readonly string[];
+  /** Client certificate subject CNs that identify this tenant under mutual TLS. */
+  readonly clientCertSubjects: readonly string[];
+  /** Share of the scheduler under contention (deficit round robin weight). */
+  readonly weight: number;
+  /** Names of shared (tenant-less) models this tenant may see; `*` = all of them. */
+  readonly sharedModels: readonly string[];
+  readonly quotas: TenantQuotas;
+}
+
+/** The resolved tenancy configuration. `enabled` is false when no tenants are configured. */
+export interface TenancyConfig {
+  readonly enabled: boolean;
+  readonly tenants: readonly TenantConfig[];
+  readonly adminKeyDigests: readonly string[];
+  readonly adminCertSubjects: readonly string[];
+}
+
+/** Tenancy off: the open single-tenant server. */
+export const TENANCY_OFF: TenancyConfig = Object.freeze({
+  enabled: false,
+  tenants: Object.freeze([]),
+  adminKeyDigests: Object.freeze([]),
+  adminCertSubjects: Object.freeze([]),
+});
+
+const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
+const nameList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+/* Key references are checked by resolveTenancy, which explains what to write instead of clear text. */
+const keyRefList = {
+  type: 'array',
+  items: { description: '{ sha256: <hex digest> } | { env: <VARIABLE> } | { file: <path> }' },
+} as const;
+
+/** JSON schema (draft-07) of one tenant entry. */
+export const tenantSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id: { type: 'string', pattern: '^[^/:\\s]+$' },
+    api_keys: keyRefList,
+    client_cert_subjects: nameList,
+    weight: { type: 'number', exclusiveMinimum: 0 },
+    shared_models: nameList,
+    quotas: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        requests_per_second: { type: 'number', minimum: 0 },
+        burst: nonNegativeInt,
+        max_queued: nonNegativeInt,
+        max_in_flight: nonNegativeInt,
+        max_memory_bytes: nonNegativeInt,
+      },
+    },
+  },
+} as const;
+
+/** Schema properties to merge into the root of the server config schema. */
+export const tenancySchemaProperties = {
+  tenants: { type: 'array', default: [], items: tenantSchema },
+  admin_keys: keyRefList,
+  admin_client_cert_subjects: nameList,
+} as const;
+
+const validateSection = new Ajv({ allErrors: true, strict: false }).compile({
+  type: 'object',
+  properties: tenancySchemaProperties,
+});
+
+export interface ResolveOptions {
+  /** Where `env` keys are read; defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Reads a `file` key; defaults to fs.readFileSync(path, 'utf8'). */
+  readonly readFile?: (file: string) => string;
+  /** Directory relative `file` paths resolve against; defaults to the working directory. */
+  readonly baseDir?: string;
+  /** Names the config in errors. */
+  readonly source?: string;
+}
+
+/** Lowercase hex SHA-256 of a key as clients send it. */
+export function sha256Hex(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * Validates the tenancy keys of a raw config and resolves every key reference to its digest.
+ * Called once at start-up (and on config reload) by the config loader. Throws ConfigError
+ * naming every problem; messages name env variables and files, never key values.
+ */
+export function resolveTenancy(raw: RawTenancySection, options: ResolveOptions = {}): TenancyConfig {
+  const source = options.source ?? 'tenancy';
+  const section = {
+    tenants: raw.tenants ?? [],
+    admin_keys: raw.admin_keys ?? [],
+    admin_client_cert_subjects: raw.admin_client_cert_subjects ?? [],
+  };
+  if (!validateSection(section))
+    throw new ConfigError(source, (validateSection.errors ?? []).map(formatAjvError));
+  const tenants = section.tenants as RawTenant[];
+  const problems: string[] = [];
+  const resolver = new KeyResolver(options, problems);
+  const adminKeyDigests = resolver.resolveAll(section.admin_keys as unknown[], 'admin_keys');
+  const adminCertSubjects = [...(section.admin_client_cert_subjects as string[])];
+  const resolved = tenants.map((t, i) => resolveTenant(t, `tenants[${i}]`, resolver, problems));
+  if (tenants.length === 0 && (adminKeyDigests.length > 0 || adminCertSubjects.length > 0)) {
+    problems.push(
+      'admin_keys and admin_client_cert_subjects need a tenants section (without tenants the server is open)',
+    );
+  }
+  checkUnique(resolved, adminKeyDigests, adminCertSubjects, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return deepFreeze({ enabled: resolved.length > 0, tenants: resolved, adminKeyDigests, adminCertSubjects });
+}
+
+function resolveTenant(t: RawTenant, where: string, resolver: KeyResolver, problems: string[]): TenantConfig {
+  const apiKeyDigests = resolver.resolveAll(t.api_keys ?? [], `${where}.api_keys`);
+  const clientCertSubjects = [...(t.client_cert_subjects ?? [])];
+  // Broken key references are reported on their own; this is for a tenant that names none.
+  if ((t.api_keys ?? []).length === 0 && clientCertSubjects.length === 0) {
+    problems.push(
+      `${where} (tenant '${t.id}') needs at least one api_keys entry or client_cert_subjects entry`,
+    );
+  }
+  const q = t.quotas ?? {};
+  const requestsPerSecond = q.requests_per_second ?? 0;
+  const burst = q.burst ?? (requestsPerSecond > 0 ? Math.max(1, Math.ceil(requestsPerSecond)) : 0);
+  if (requestsPerSecond > 0 && burst < 1)
+    problems.push(`${where}.quotas.burst must be >= 1 when requests_per_second is set`);
+  if (q.burst !== undefined && requestsPerSecond === 0) {
+    problems.push(`${where}.quotas.burst needs quotas.requests_per_second`);
+  }
+  return {
+    id: t.id,
+    apiKeyDigests,
+    clientCertSubjects,
+    weight: t.weight ?? 1,
+    sharedModels: [...new Set(t.shared_models ?? [])],
+    quotas: {
+      requestsPerSecond,
+      burst,
+      maxQueued: q.max_queued ?? 0,
+      maxInFlight: q.max_in_flight ?? 0,
+      maxMemoryBytes: q.max_memory_bytes ?? 0,
+    },
+  };
+}
+
+/** Turns key references into digests; the clear text of env/file keys lives only inside resolve(). */
+class KeyResolver {
+  constructor(
+    private readonly options: ResolveOptions,
+    private readonly problems: string[],
+  ) {}
+
+  resolveAll(refs: readonly unknown[], where: string): string[] {
+    const out: string[] = [];
+    refs.forEach((ref, i) => {
+      const digest = this.resolve(ref, `${where}[${i}]`);
+      if (digest !== undefined) out.push(digest);
+    });
+    return out;
+  }
+
+  private resolve(ref: unknown, where: string): string | undefined {
+    const hint = 'use { sha256: <hex digest of the key> }, { env: <VARIABLE> } or { file: <path> }';
+    if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) {
+      return this.problem(`${where} is a clear-text API key, which is not allowed in config: ${hint}`);
+    }
+    const keys = Object.keys(ref);
+    const known = keys.filter((k) => k === 'sha256' || k === 'env' || k === 'file');
+    if (keys.length !== 1 || known.length !== 1) {
+      const clear = keys.some((k) => !['sha256', 'env', 'file'].includes(k));
+      return this.problem(
+        clear
+          ? `${where} has unknown key(s) ${keys.map((k) => `'${k}'`).join(', ')}; clear-text API keys are not allowed in config: ${hint}`
+          : `${where} must have exactly one of sha256, env, file`,
+      );
+    }
+    const value = (ref as Record<string, unknown>)[known[0]];
+    if (typeof value !== 'string' || value.length === 0)
+      return this.problem(`${where}.${known[0]} must be a non-empty string`);
+    switch (known[0]) {
+      case 'sha256':
+        if (!/^[0-9a-fA-F]{64}$/.test(value))
+          return this.problem(`${where}.sha256 must be 64 hex digits (a SHA-256 digest)`);
+        return value.toLowerCase();
+      case 'env': {
+        const key = (this.options.env ?? process.env)[value]?.trim();
+        if (!key) return this.problem(`${where}: environment variable ${value} is not set or empty`);
+        return sha256Hex(key);
+      }
+      default: {
+        const file = path.resolve(this.options.baseDir ?? process.cwd(), value);
+        let key: string;
+        try {
+          key = (this.options.readFile ?? ((f: string) => readFileSync(f, 'utf8')))(file).trim();
+        } catch (err) {
+          return this.problem(
+            `${where}: cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+          );
+        }
+        if (!key) return this.problem(`${where}: key file ${file} is empty`);
+        return sha256Hex(key);
+      }
+    }
+  }
+
+  private problem(message: string): undefined {
+    this.problems.push(message);
+    return undefined;
+  }
+}
+
+function checkUnique(
+  tenants: readonly TenantConfig[],
+  adminKeyDigests: readonly string[],
+  adminCertSubjects: readonly string[],
+  problems: string[],
+): void {
+  const ids = new Set<string>();
+  const keyOwner = new Map<string, string>(adminKeyDigests.map((d) => [d, 'admin_keys']));
+  const cnOwner = new Map<string, string>(adminCertSubjects.map((cn) => [cn, 'admin_client_cert_subjects']));
+  for (const t of tenants) {
+    if (ids.has(t.id)) problems.push(`tenants has duplicate id '${t.id}'`);
+    ids.add(t.id);
+    for (const d of t.apiKeyDigests) {
+      const owner = keyOwner.get(d);
+      // Same key for two identities would make the caller ambiguous; never print the key.
+      if (owner !== undefined && owner !== t.id)
+        problems.push(`tenant '${t.id}' shares an API key with ${owner}`);
+      keyOwner.set(d, t.id);
+    }
+    for (const cn of t.clientCertSubjects) {
+      const owner = cnOwner.get(cn);
+      if (owner !== undefined && owner !== t.id) {
+        problems.push(`tenant '${t.id}' client certificate subject '${cn}' is also used by ${owner}`);
+      }
+      cnOwner.set(cn, t.id);
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,33 @@
+import { ServingError } from '../core/errors.js';
+import type { Signature } from '../core/signature.js';
+import { PLATFORMS, type Platform } from './runtime.js';
+import type { ModelDescriptor } from './worker-protocol.js';
+
+/** Where and how to load one model version on a device. */
+export interface ModelPlacement {
+  /** Unique per model version, e.g. `tenant/model:3`; names the version in errors. */
+  readonly key: string;
+  readonly platform: Platform;
+  /** The version directory. */
+  readonly path: string;
+  /** Workers holding a session: 0 (or ≥ the worker count) means all of them. */
+  readonly instances: number;
+}
+
+export interface LoadedPlacement {
+  readonly signature: Signature;
+  /** Memory held on the device by all instances together (each worker has its own copy). */
+  readonly memoryBytes: number;
+}
+
+/** Checks a placement and returns the descriptor workers load from. Throws INVALID_ARGUMENT. */
+export function validatePlacement(p: ModelPlacement): ModelDescriptor {
+  const bad = (msg: string) => new ServingError('INVALID_ARGUMENT', `Invalid model placement: ${msg}`);
+  if (typeof p !== 'object' || p === null) throw bad('placement must be an object');
+  if (typeof p.key !== 'string' || p.key === '') throw bad('key must be a non-empty string');
+  if (!PLATFORMS.includes(p.platform)) throw bad(`platform must be one of ${PLATFORMS.join(', ')}`);
+  if (typeof p.path !== 'string' || p.path === '') throw bad('path must be a non-empty string');
+  if (!Number.isInteger(p.instances) || p.instances < 0)
+    throw bad('instances must be a non-negative integer');
+  return Object.freeze({ key: p.key, platform: p.platform, path: p.path });
+}

@@ -1,0 +1,118 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { errorMessage, ServingError } from '../../core/errors.js';
+import { isBatchedSignature, PREDICT_METHOD, type Signature } from '../../core/signature.js';
+import type { TensorMap } from '../../core/tensor.js';
+import { estimateModelBytes } from '../platform.js';
+import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
+import { parseDevice } from './device.js';
+import { fromOrtTensor, specFromMetadata, toOrtTensor } from './onnx-tensors.js';
+
+export const ONNX_MODEL_FILE = 'model.onnx';
+
+/** ORT messages that mean the request, not the model or the server, is wrong. */
+const CLIENT_ERROR =
+  /invalid dimensions|invalid rank|unexpected input data type|missing in 'feeds'|invalid output name|invalid input name|attempting to broadcast|does not match data length/i;
+
+/**
+ * Serves `<versionDir>/model.onnx` with onnxruntime-node, one InferenceSession per loaded
+ * version. Used inside worker threads; `run` is called with one batch at a time.
+ *
+ * load throws ServingError NOT_FOUND when model.onnx is missing, FAILED_PRECONDITION when
+ * ORT cannot load it or the device's execution provider is unavailable (never a silent
+ * CPU fallback), INVALID_ARGUMENT for a malformed device name.
+ */
+export class OnnxRuntime implements Runtime {
+  readonly platform = 'onnx' as const;
+
+  async load(dir: string, options: LoadOptions): Promise<LoadedModel> {
+    const device = parseDevice(options.device);
+    const path = join(dir, ONNX_MODEL_FILE);
+    await access(path).catch(() => {
+      throw new ServingError('NOT_FOUND', `No ${ONNX_MODEL_FILE} in ${dir}`);
+    });
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: Math.max(1, options.intraOpThreads),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Run errors are rethrown to the client; ORT need not also print them natively.
+      logSeverityLevel: 4,
+      executionProviders: device.kind === 'cuda' ? [{ name: 'cuda', deviceId: device.index }] : ['cpu'],
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(path, sessionOptions);
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (device.kind === 'cuda' && /cuda|provider|shared library/i.test(msg)) {
+        throw new ServingError(
+          'FAILED_PRECONDITION',
+          `CUDA execution provider unavailable for ${options.device}: ${msg}. onnxruntime-node needs its CUDA ` +
+            'binaries (install with ONNXRUNTIME_NODE_INSTALL=cuda12) and a CUDA 12 driver',
+          { cause: err },
+        );
+      }
+      throw new ServingError('FAILED_PRECONDITION', `Failed to load ONNX model ${path}: ${msg}`, {
+        cause: err,
+      });
+    }
+    try {
+      const inputs = session.inputMetadata.map(specFromMetadata);
+      const outputs = session.outputMetadata.map(specFromMetadata);
+      const signature: Signature = {
+        inputs,
+        outputs,
+        batched: isBatchedSignature(inputs, outputs),
+        methodName: PREDICT_METHOD,
+      };
+      return new OnnxModel(session, signature, await estimateModelBytes(dir));
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+}
+
+class OnnxModel implements LoadedModel {
+  readonly #inputNames: ReadonlySet<string>;
+  readonly #outputNames: ReadonlySet<string>;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly signature: Signature,
+    readonly memoryBytes: number,
+  ) {
+    this.#inputNames = new Set(signature.inputs.map((s) => s.name));
+    this.#outputNames = new Set(signature.outputs.map((s) => s.name));
+  }
+
+  async run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(inputs)) {
+      if (!this.#inputNames.has(name)) throw new ServingError('INVALID_ARGUMENT', `Unknown input '${name}'`);
+      feeds[name] = toOrtTensor(name, tensor);
+    }
+    const fetches = outputNames.length > 0 ? [...outputNames] : this.session.outputNames.slice();
+    for (const name of fetches) {
+      if (!this.#outputNames.has(name))
+        throw new ServingError('INVALID_ARGUMENT', `Unknown output '${name}'`);
+    }
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(feeds, fetches);
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (CLIENT_ERROR.test(msg)) throw new ServingError('INVALID_ARGUMENT', msg.trim(), { cause: err });
+      throw new ServingError('INTERNAL', `ONNX Runtime failed: ${msg.trim()}`, { cause: err });
+    }
+    const out: TensorMap = {};
+    for (const name of fetches) out[name] = fromOrtTensor(name, results[name] as ort.Tensor);
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs';
+import { errorMessage, ServingError } from '../../core/errors.js';
+import { isBatchedSignature, PREDICT_METHOD, type Signature, type TensorSpec } from '../../core/signature.js';
+import { estimateModelBytes } from '../platform.js';
+import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
+import { parseDevice } from './device.js';
+import { readTfjsArtifacts } from './tfjs-artifacts.js';
+import { consoleLogger, initTfjsBackend, type RuntimeLogger, type TfjsBackend } from './tfjs-backend.js';
+import { graphExecute, layersExecute, savedModelExecute, TfjsModel } from './tfjs-models.js';
+import { tfSpec } from './tfjs-tensors.js';
+
+/** A TF signature entry as written in a graph model's model.json. */
+interface SignatureEntry {
+  readonly name?: string;
+  readonly dtype?: string;
+  readonly tensorShape?: {
+    readonly dim?: readonly { readonly size?: string | number }[];
+    readonly unknownRank?: boolean;
+  };
+}
+
+/**
+ * Serves TF.js models (`platform: 'tfjs'`, a model.json graph or layers model) and, when
+ * @tensorflow/tfjs-node is installed, SavedModels (`platform: 'tensorflow'`). The backend
+ * is chosen once per thread (see tfjs-backend.ts).
+ *
+ * load throws ServingError NOT_FOUND when model.json is missing, FAILED_PRECONDITION when
+ * the model cannot be read or parsed, or for a SavedModel without tfjs-node.
+ */
+export class TfjsRuntime implements Runtime {
+  constructor(
+    readonly platform: 'tfjs' | 'tensorflow' = 'tfjs',
+    private readonly log: RuntimeLogger = consoleLogger,
+  ) {}
+
+  async load(dir: string, options: LoadOptions): Promise<LoadedModel> {
+    const backend = await initTfjsBackend(parseDevice(options.device), this.log);
+    const memoryBytes = await estimateModelBytes(dir);
+    if (this.platform === 'tensorflow') return loadSavedModel(dir, backend, memoryBytes);
+    const artifacts = await readTfjsArtifacts(dir);
+    const copy = backend.name !== 'wasm';
+    const handler: tf.io.IOHandler = { load: async () => artifacts };
+    if (artifacts.format === 'layers-model' || isKerasTopology(artifacts.modelTopology)) {
+      const model = await loadOrFail(dir, () => tf.loadLayersModel(handler));
+      const inputs = model.inputs.map((t) => tfSpec(t.sourceLayer.name, t.dtype, t.shape));
+      const outputs = model.outputs.map((t) => tfSpec(t.sourceLayer.name, t.dtype, t.shape));
+      return new TfjsModel(
+        signatureOf(inputs, outputs),
+        memoryBytes,
+        layersExecute(model),
+        () => model.dispose(),
+        copy,
+      );
+    }
+    const model = await loadOrFail(dir, () => tf.loadGraphModel(handler));
+    const sig = artifacts.signature as {
+      inputs?: Record<string, SignatureEntry>;
+      outputs?: Record<string, SignatureEntry>;
+    };
+    const inputs = sig?.inputs
+      ? specsFromSignature(sig.inputs)
+      : model.inputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
+    const outputs = sig?.outputs
+      ? specsFromSignature(sig.outputs)
+      : model.outputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
+    return new TfjsModel(
+      signatureOf(inputs, outputs),
+      memoryBytes,
+      graphExecute(model),
+      () => model.dispose(),
+      copy,
+    );
+  }
+}
+
+async function loadSavedModel(dir: string, backend: TfjsBackend, memoryBytes: number): Promise<LoadedModel> {
+  if (!backend.nodeModule) {
+    throw new ServingError(
+      'FAILED_PRECONDITION',
+      `${dir} is a TensorFlow SavedModel, which needs @tensorflow/tfjs-node (or -node-gpu); ` +
+        'install it (npm install @tensorflow/tfjs-node) or convert the model to ONNX or TF.js',
+    );
+  }
+  const node = backend.nodeModule.node;
+  const model = await loadOrFail(dir, () => node.loadSavedModel(dir, ['serve'], 'serving_default'));
+  const inputs = model.inputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
+  const outputs = model.outputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
+  return new TfjsModel(
+    signatureOf(inputs, outputs),
+    memoryBytes,
+    savedModelExecute(model),
+    () => model.dispose(),
+    true,
+  );
+}
+
+async function loadOrFail<T>(dir: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof ServingError) throw err;
+    throw new ServingError(
+      'FAILED_PRECONDITION',
+      `Failed to load TF.js model in ${dir}: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function isKerasTopology(topology: unknown): boolean {
+  return typeof topology === 'object' && topology !== null && 'class_name' in topology;
+}
+
+/** Graph-model signatures are keyed by the names clients use; `name` is the `node:0` tensor. */
+function specsFromSignature(entries: Record<string, SignatureEntry>): TensorSpec[] {
+  return Object.entries(entries).map(([key, e]) => {
+    const shape = e.tensorShape?.unknownRank
+      ? undefined
+      : (e.tensorShape?.dim ?? []).map((d) => Number(d.size ?? -1));
+    return tfSpec(key, e.dtype, shape);
+  });
+}
+
+function signatureOf(inputs: TensorSpec[], outputs: TensorSpec[]): Signature {
+  return { inputs, outputs, batched: isBatchedSignature(inputs, outputs), methodName: PREDICT_METHOD };
+}

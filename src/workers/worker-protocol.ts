@@ -1,0 +1,84 @@
+import type { BatchTimings } from '../batching/executor.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { Signature } from '../core/signature.js';
+import type { TensorMap } from '../core/tensor.js';
+import type { Platform } from './runtime.js';
+
+/**
+ * Messages between a DevicePool (main thread) and its worker entry (`worker.ts`). Every
+ * task is one piscina task; every reply is the task's resolved value. A worker never
+ * rejects a task on purpose: runtime failures come back as `{ ok: false }`, so a rejected
+ * piscina promise always means the thread died (or the pool was destroyed).
+ */
+
+/** Fixed for the life of a worker thread; passed as piscina `workerData`. */
+export interface WorkerConfig {
+  readonly device: string;
+  readonly intraOpThreads: number;
+  /** File URL of a module exporting `loadRuntime(platform): Promise<Runtime>`. */
+  readonly runtimeModule: string;
+}
+
+/** Everything a worker needs to (re)load a model version on its own. */
+export interface ModelDescriptor {
+  readonly key: string;
+  readonly platform: Platform;
+  readonly path: string;
+}
+
+export interface LoadTask {
+  readonly kind: 'load';
+  readonly model: ModelDescriptor;
+}
+
+export interface UnloadTask {
+  readonly kind: 'unload';
+  readonly key: string;
+}
+
+/**
+ * One closed batch. Carries the model's descriptor so a replacement worker that lacks
+ * the session loads it before running (the reply then says `loaded: true`).
+ */
+export interface RunTask {
+  readonly kind: 'run';
+  readonly model: ModelDescriptor;
+  /** Numeric data arrives in transferred buffers; string tensors are cloned. */
+  readonly inputs: TensorMap;
+  readonly outputNames: readonly string[];
+}
+
+export type WorkerTask = LoadTask | UnloadTask | RunTask;
+
+export interface LoadReply {
+  readonly ok: true;
+  readonly signature: Signature;
+  readonly memoryBytes: number;
+  /** False when the session was already loaded on this worker (load is idempotent). */
+  readonly loaded: boolean;
+}
+
+export interface UnloadReply {
+  readonly ok: true;
+}
+
+export interface RunReply {
+  readonly ok: true;
+  /** Numeric data arrives in transferred buffers. */
+  readonly outputs: TensorMap;
+  readonly timings: BatchTimings;
+  /** True when this task had to load the session first (replacement worker). */
+  readonly loaded: boolean;
+}
+
+/** A runtime failure that did not kill the worker; `code` is a ServingError code. */
+export interface ErrorReply {
+  readonly ok: false;
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}
+
+export type ReplyOf<T extends WorkerTask> = T extends LoadTask
+  ? LoadReply | ErrorReply
+  : T extends RunTask
+    ? RunReply | ErrorReply
+    : UnloadReply | ErrorReply;

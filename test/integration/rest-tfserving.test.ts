@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { getJson, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
+
+const ALL_MODELS = ['half_plus_two', 'half_plus_two_tfjs', 'cnn', 'cnn_tfjs', 'multi_io'];
+
+/** A deterministic 28x28 image batch in [0, 1). */
+function images(n: number): number[][][][] {
+  return Array.from({ length: n }, (_, b) =>
+    Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((x * 7 + y * 13 + b * 31) % 97) / 97])),
+  );
+}
+
+describe('TF Serving REST API on the example models', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer({
+      server: { grpc_port: -1, limits: { max_body_bytes: 200_000, max_json_depth: 16, max_tensor_elements: 100_000 } },
+      models: ALL_MODELS.map((name) => ({ name, base_path: `models/${name}` })),
+    });
+  });
+  after(() => ts.close());
+
+  for (const model of ['half_plus_two', 'half_plus_two_tfjs']) {
+    it(`${model}: row format predict answers TF Serving's example`, async () => {
+      const r = await postJson(`${ts.restUrl}/v1/models/${model}:predict`, '{"instances":[1.0,2.0,5.0]}');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.text, '{"predictions":[2.5,3,4.5]}');
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    });
+
+    it(`${model}: columnar format, versions and the default signature name`, async () => {
+      const r = await postJson(`${ts.restUrl}/v1/models/${model}/versions/1:predict`, {
+        signature_name: 'serving_default',
+        inputs: { x: [0, -4] },
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { outputs: [2, 0] });
+    });
+  }
+
+  it('the ONNX and TF.js CNNs agree to 1e-5', async () => {
+    const body = { instances: images(3) };
+    const onnx = await postJson(`${ts.restUrl}/v1/models/cnn:predict`, body);
+    const tfjs = await postJson(`${ts.restUrl}/v1/models/cnn_tfjs:predict`, body);
+    assert.equal(onnx.status, 200, onnx.text);
+    assert.equal(tfjs.status, 200, tfjs.text);
+    const a = onnx.body?.predictions as number[][];
+    const b = tfjs.body?.predictions as number[][];
+    assert.equal(a.length, 3);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(a[i].length, 10);
+      assert.ok(Math.abs(a[i].reduce((s, v) => s + v, 0) - 1) < 1e-5, 'softmax rows sum to 1');
+      for (let j = 0; j < 10; j++) assert.ok(Math.abs(a[i][j] - b[i][j]) < 1e-5, `row ${i} class ${j}: ${a[i][j]} vs ${b[i][j]}`);
+    }
+  });
+
+  it('multi_io: several named inputs and outputs in both formats', async () => {
+    const meta = await getJson(`${ts.restUrl}/v1/models/multi_io/metadata`);
+    assert.equal(meta.status, 200, meta.text);
+    const sig = (meta.body as any).metadata.signature_def.signature_def.serving_default;
+    const inputNames = Object.keys(sig.inputs).sort();
+    const outputNames = Object.keys(sig.outputs).sort();
+    assert.ok(inputNames.length >= 2 && outputNames.length >= 2);
+    // Build a row request from the signature: one row of ones of the right width per input.
+    const row: Record<string, unknown> = {};
+    for (const name of inputNames) {
+      const dims = sig.inputs[name].tensor_shape.dim.map((d: { size: string }) => Number(d.size));
+      row[name] = dims.length > 1 ? Array.from({ length: dims[1] }, () => 1) : 1;
+    }
+    const rowRes = await postJson(`${ts.restUrl}/v1/models/multi_io:predict`, { instances: [row, row] });
+    assert.equal(rowRes.status, 200, rowRes.text);
+    const predictions = rowRes.body?.predictions as Record<string, unknown>[];
+    assert.equal(predictions.length, 2);
+    assert.deepEqual(Object.keys(predictions[0]).sort(), outputNames);
+    const columnar: Record<string, unknown> = {};
+    for (const name of inputNames) columnar[name] = [row[name], row[name]];
+    const colRes = await postJson(`${ts.restUrl}/v1/models/multi_io:predict`, { inputs: columnar });
+    assert.equal(colRes.status, 200, colRes.text);
+    const outputs = colRes.body?.outputs as Record<string, unknown[]>;
+    assert.deepEqual(Object.keys(outputs).sort(), outputNames);
+    for (const name of outputNames) assert.deepEqual(outputs[name][0], predictions[0][name]);
+  });
+
+  it('status and metadata answer in TF Serving JSON shapes', async () => {
+    const status = await getJson(`${ts.restUrl}/v1/models/half_plus_two`);
+    assert.equal(status.status, 200);
+    assert.deepEqual(status.body, {
+      model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }],
+    });
+    const v = await getJson(`${ts.restUrl}/v1/models/half_plus_two/versions/1`);
+    assert.deepEqual(v.body, status.body);
+    const meta = await getJson(`${ts.restUrl}/v1/models/half_plus_two/metadata`);
+    assert.equal(meta.status, 200);
+    const body = meta.body as any;
+    assert.deepEqual(body.model_spec, { name: 'half_plus_two', signature_name: '', version: '1' });
+    const sig = body.metadata.signature_def.signature_def.serving_default;
+    assert.equal(sig.method_name, 'tensorflow/serving/predict');
+    assert.equal(sig.inputs.x.dtype, 'DT_FLOAT');
+    assert.deepEqual(sig.inputs.x.tensor_shape, { dim: [{ size: '-1', name: '' }], unknown_rank: false });
+    assert.equal(sig.outputs.y.dtype, 'DT_FLOAT');
+  });
+
+  const bad: [string, string, string, number, RegExp][] = [
+    ['malformed JSON', 'half_plus_two:predict', '{"instances":[1.0,', 400, /JSON/i],
+    ['both instances and inputs', 'half_plus_two:predict', '{"instances":[1],"inputs":[1]}', 400, /instances.*inputs|inputs.*instances/],
+    ['neither instances nor inputs', 'half_plus_two:predict', '{"foo":1}', 400, /Missing 'inputs' or 'instances' key/],
+    ['ragged lists', 'multi_io:predict', '{"instances":[[1,2,3],[1,2]]}', 400, /./],
+    ['wrong JSON type for the dtype', 'half_plus_two:predict', '{"instances":["a"]}', 400, /./],
+    ['shape incompatible with the signature', 'cnn:predict', '{"instances":[[1,2,3]]}', 400, /shape|size/i],
+    ['unknown model', 'nope:predict', '{"instances":[1]}', 404, /Servable not found for request: Latest\(nope\)/],
+    ['unknown version', 'half_plus_two/versions/7:predict', '{"instances":[1]}', 404, /Specific\(half_plus_two, 7\)/],
+    ['unknown label', 'half_plus_two/labels/canary:predict', '{"instances":[1]}', 400, /Unrecognized servable version label: canary/],
+    ['JSON nested too deep', 'half_plus_two:predict', `{"instances":${'['.repeat(40)}1${']'.repeat(40)}}`, 400, /depth|nest/i],
+    ['classify is not implemented', 'half_plus_two:classify', '{"examples":[]}', 501, /classify/],
+  ];
+  for (const [what, route, body, status, message] of bad) {
+    it(`bad input: ${what} → ${status}`, async () => {
+      const r = await postJson(`${ts.restUrl}/v1/models/${route}`, body);
+      assert.equal(r.status, status, r.text);
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+      const error = (r.body as { error: string }).error;
+      assert.equal(typeof error, 'string');
+      assert.match(error, message);
+    });
+  }
+
+  it('bad input: body over the size limit → 413 naming the limit', async () => {
+    const r = await postJson(`${ts.restUrl}/v1/models/half_plus_two:predict`, `{"instances":[${'1,'.repeat(150_000)}1]}`);
+    assert.equal(r.status, 413);
+    assert.match((r.body as { error: string }).error, /max_body_bytes/);
+  });
+
+  it('unmatched /v1 paths and wrong methods are malformed requests', async () => {
+    const r = await getJson(`${ts.restUrl}/v1/models/half_plus_two:predict`);
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.body, { error: 'Malformed request: GET /v1/models/half_plus_two:predict' });
+    const m = await getJson(`${ts.restUrl}/v1/models`);
+    assert.deepEqual(m.body, { error: 'Missing model name in request.' });
+  });
+
+  it('the server stays up and serves after all the bad input', async () => {
+    const r = await postJson(`${ts.restUrl}/v1/models/half_plus_two:predict`, '{"instances":[1.0]}');
+    assert.equal(r.text, '{"predictions":[2.5]}');
+  });
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ServingError } from '../../../src/core/errors.js';
+import { AdmissionController } from '../../../src/main/tenancy/admission.js';
+import type { TenantQuotas } from '../../../src/main/tenancy/tenant-config.js';
+
+const UNLIMITED: TenantQuotas = {
+  requestsPerSecond: 0,
+  burst: 0,
+  maxQueued: 0,
+  maxInFlight: 0,
+  maxMemoryBytes: 0,
+};
+
+function tenant(id: string, quotas: Partial<TenantQuotas>) {
+  return { id, quotas: { ...UNLIMITED, ...quotas } };
+}
+
+function servingError(code: string, retryAfterSeconds?: number) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ServingError);
+    assert.equal(err.code, code);
+    if (retryAfterSeconds !== undefined) assert.equal(err.retryAfterSeconds, retryAfterSeconds);
+    return true;
+  };
+}
+
+describe('AdmissionController', () => {
+  it('rate limits per tenant with Retry-After, and refills', () => {
+    let t = 0;
+    const a = new AdmissionController(
+      [tenant('acme', { requestsPerSecond: 1, burst: 2 }), tenant('beta', {})],
+      {
+        clock: () => t,
+      },
+    );
+    a.admit('acme').done();
+    a.admit('acme').done();
+    assert.throws(() => a.admit('acme'), servingError('RESOURCE_EXHAUSTED', 1));
+    try {
+      a.admit('acme');
+    } catch (err) {
+      assert.equal((err as ServingError).httpStatus, 429);
+      assert.match((err as ServingError).message, /rate quota/);
+    }
+    // Another tenant is unaffected.
+    for (let i = 0; i < 10; i++) a.admit('beta').done();
+    t += 1000;
+    a.admit('acme').done();
+  });
+
+  it('rejects over max_queued without spending a rate token', () => {
+    const t = 0;
+    const a = new AdmissionController([tenant('acme', { maxQueued: 2, requestsPerSecond: 1, burst: 3 })], {
+      clock: () => t,
+    });
+    const t1 = a.admit('acme');
+    const t2 = a.admit('acme');
+    assert.throws(() => a.admit('acme'), servingError('RESOURCE_EXHAUSTED'));
+    assert.deepEqual(a.usage('acme'), { tenant: 'acme', queued: 2, inFlight: 0, tokens: 1 });
+    t1.started();
+    assert.deepEqual(
+      { ...a.usage('acme'), tokens: undefined },
+      { tenant: 'acme', queued: 1, inFlight: 1, tokens: undefined },
+    );
+    a.admit('acme'); // a queue slot freed up; the third token is spent
+    t2.done();
+    t1.done();
+    assert.equal(a.usage('acme')?.queued, 1);
+    assert.equal(a.usage('acme')?.inFlight, 0);
+  });
+
+  it('tracks in-flight against max_in_flight through canStart', () => {
+    const a = new AdmissionController([tenant('acme', { maxInFlight: 1 })]);
+    const t1 = a.admit('acme');
+    const t2 = a.admit('acme');
+    assert.equal(a.canStart('acme'), true);
+    t1.started();
+    assert.equal(a.canStart('acme'), false);
+    t1.done();
+    assert.equal(a.canStart('acme'), true);
+    t2.started();
+    assert.equal(a.canStart('acme'), false);
+    t2.done();
+  });
+
+  it('ignores repeated started() and done()', () => {
+    const a = new AdmissionController([tenant('acme', {})]);
+    const t1 = a.admit('acme');
+    t1.started();
+    t1.started();
+    t1.done();
+    t1.done();
+    t1.started();
+    assert.deepEqual(a.usage('acme'), { tenant: 'acme', queued: 0, inFlight: 0, tokens: undefined });
+  });
+
+  it('refuses everything with UNAVAILABLE while draining', () => {
+    const a = new AdmissionController([tenant('acme', {})]);
+    const before = a.admit('acme');
+    a.draining = true;
+    assert.throws(() => a.admit('acme'), servingError('UNAVAILABLE'));
+    assert.throws(() => a.admit(undefined), servingError('UNAVAILABLE'));
+    before.done();
+    a.draining = false;
+    a.admit('acme').done();
+  });
+
+  it('refuses with UNAVAILABLE over the server-wide queue bound', () => {
+    const a = new AdmissionController([tenant('acme', {}), tenant('beta', {})], { maxQueuedTotal: 2 });
+    const t1 = a.admit('acme');
+    a.admit(undefined);
+    assert.throws(() => a.admit('beta'), servingError('UNAVAILABLE'));
+    t1.started(); // running requests no longer count as queued
+    a.admit('beta');
+  });
+
+  it('throws INTERNAL for an unconfigured tenant', () => {
+    const a = new AdmissionController([]);
+    assert.throws(() => a.admit('ghost'), servingError('INTERNAL'));
+  });
+
+  it('validates its options', () => {
+    assert.throws(() => new AdmissionController([], { maxQueuedTotal: -1 }), /maxQueuedTotal/);
+  });
+});
