@@ -39,7 +39,11 @@ export function shapeKeyOf(inputs: TensorMap): string {
  * is padded up to the largest among the parts (zeros / empty strings); otherwise the parts
  * must share their non-batch dims. Throws INTERNAL when `paddedRows` is below the parts' rows.
  */
-export function assembleBatch(parts: readonly TensorMap[], paddedRows: number, padVariable: boolean): TensorMap {
+export function assembleBatch(
+  parts: readonly TensorMap[],
+  paddedRows: number,
+  padVariable: boolean,
+): TensorMap {
   const batch: TensorMap = {};
   if (parts.length === 0) return batch;
   for (const name of Object.keys(parts[0])) {
@@ -95,7 +99,8 @@ export function copyTensors(inputs: TensorMap): TensorMap {
 
 function maxInnerDims(tensors: readonly Tensor[]): number[] {
   const inner = tensors[0].shape.slice(1);
-  for (const t of tensors) for (let d = 1; d < t.shape.length; d++) inner[d - 1] = Math.max(inner[d - 1], t.shape[d]);
+  for (const t of tensors)
+    for (let d = 1; d < t.shape.length; d++) inner[d - 1] = Math.max(inner[d - 1], t.shape[d]);
   return inner;
 }
 
@@ -124,9 +129,13 @@ function concatRows(tensors: readonly Tensor[], inner: readonly number[], padded
   for (const t of tensors) {
     const data = t.data as Exclude<Tensor['data'], Uint8Array[]>;
     const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    forEachRun(t.shape, inner, (s, d, n) => {
-      dst.set(src.subarray(s * size, (s + n) * size), (at + d) * size);
-    });
+    if (src.byteLength === t.shape[0] * rowElems * size) {
+      dst.set(src, at * size); // no inner padding: the common case, one copy
+    } else {
+      forEachRun(t.shape, inner, (s, d, n) => {
+        dst.set(src.subarray(s * size, (s + n) * size), (at + d) * size);
+      });
+    }
     at += t.shape[0] * rowElems;
   }
   return { dtype: first.dtype, shape, data: viewAs(first, buffer) };

@@ -9,7 +9,7 @@ export interface BatchingOptions {
   readonly batchTimeoutMicros: number;
   /** Queue bound in batches (closed + open); beyond it → UNAVAILABLE. */
   readonly maxEnqueuedBatches: number;
-  /** Batches of this model that may execute at once. */
+  /** Batches of this model that may execute at once (config's 0 = one per worker holding the model, resolved at load). */
   readonly numBatchThreads: number;
   /** Increasing sizes, last = maxBatchSize; batches are padded up to the next size. Empty = no padding. */
   readonly allowedBatchSizes: readonly number[];

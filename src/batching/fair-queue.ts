@@ -49,7 +49,8 @@ export class FairQueue<T extends FairItem> {
 
   /** Sets a tenant's share (default 1); throws RangeError unless positive and finite. */
   setTenantWeight(tenant: string | undefined, weight: number): void {
-    if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError('tenant weight must be a positive number');
+    if (!(weight > 0) || !Number.isFinite(weight))
+      throw new RangeError('tenant weight must be a positive number');
     this.#weights.set(tenant, weight);
   }
 

@@ -72,7 +72,8 @@ function concat(tensors: readonly Tensor[]): Tensor {
   const first = tensors[0];
   const rows = tensors.reduce((n, t) => n + t.shape[0], 0);
   const shape = [rows, ...first.shape.slice(1)];
-  if (first.dtype === 'string') return { dtype: first.dtype, shape, data: tensors.flatMap((t) => t.data as Uint8Array[]) };
+  if (first.dtype === 'string')
+    return { dtype: first.dtype, shape, data: tensors.flatMap((t) => t.data as Uint8Array[]) };
   const size = dtypeSize(first.dtype);
   const dst = new Uint8Array(elementCount(shape) * size);
   let at = 0;

@@ -1,12 +1,19 @@
 import { ServingError } from '../core/errors.js';
 import type { Signature } from '../core/signature.js';
 import type { TensorMap } from '../core/tensor.js';
-import { assembleBatch, copyTensors, paddedBatchSize, rowsOf, shapeKeyOf, splitOutputs } from './batch-assembly.js';
+import {
+  assembleBatch,
+  copyTensors,
+  paddedBatchSize,
+  rowsOf,
+  shapeKeyOf,
+  splitOutputs,
+} from './batch-assembly.js';
 import type { BatchingOptions } from './batching-options.js';
 import { validateBatching } from './batching-validation.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { DispatchQueue } from './device-dispatcher.js';
-import type { BatchExecutor } from './executor.js';
+import type { BatchExecutor, BatchTimings } from './executor.js';
 import { FairQueue } from './fair-queue.js';
 import { runInChunks } from './large-request.js';
 import type { QueuedRequest, RequestResult } from './queued-request.js';
@@ -24,6 +31,19 @@ export interface ModelQueueOptions {
   readonly weights: Map<string | undefined, number>;
   /** Called when a batch may have become ready (the device dispatcher's `schedule`). */
   readonly notify: () => void;
+  /** Called once per executed batch (success only), for metrics. Must not throw. */
+  readonly onBatch?: (batch: ExecutedBatch) => void;
+}
+
+/** One batch that ran: what per-batch metrics record. */
+export interface ExecutedBatch {
+  readonly key: string;
+  readonly modelName: string;
+  /** Rows of real requests. */
+  readonly rows: number;
+  /** Rows executed, padding included. */
+  readonly paddedRows: number;
+  readonly timings: BatchTimings;
 }
 
 /** One queued unit: a request, or one chunk of a split request. */
@@ -77,7 +97,11 @@ export class ModelQueue implements DispatchQueue {
     this.#queue = new FairQueue<Task>(options.weights);
     const b = options.batching;
     this.#batched = options.signature.batched;
-    this.#capacity = !this.#batched ? 1 : b.enableLargeBatchSplitting ? b.maxExecutionBatchSize : b.maxBatchSize;
+    this.#capacity = !this.#batched
+      ? 1
+      : b.enableLargeBatchSplitting
+        ? b.maxExecutionBatchSize
+        : b.maxBatchSize;
     this.#timeoutMs = b.batchTimeoutMicros / 1000;
   }
 
@@ -156,7 +180,10 @@ export class ModelQueue implements DispatchQueue {
       if (signal?.aborted) return reject(schedulerErrors.cancelled());
       const now = this.#o.clock.now();
       const queueTimeout = this.#o.batching.defaultQueueTimeoutMicros;
-      const deadline = Math.min(req.deadline ?? Infinity, queueTimeout > 0 ? now + queueTimeout / 1000 : Infinity);
+      const deadline = Math.min(
+        req.deadline ?? Infinity,
+        queueTimeout > 0 ? now + queueTimeout / 1000 : Infinity,
+      );
       if (deadline <= now) return reject(schedulerErrors.deadlineExceeded());
       const shapeKey = this.#batched ? shapeKeyOf(inputs) : '';
       const task: Task = {
@@ -172,7 +199,10 @@ export class ModelQueue implements DispatchQueue {
         reject,
       };
       if (deadline !== Infinity) {
-        task.timer = this.#o.clock.setTimer(() => this.#withdraw(task, schedulerErrors.deadlineExceeded()), deadline - now);
+        task.timer = this.#o.clock.setTimer(
+          () => this.#withdraw(task, schedulerErrors.deadlineExceeded()),
+          deadline - now,
+        );
       }
       if (signal !== undefined) {
         task.onAbort = () => this.#withdraw(task, schedulerErrors.cancelled());
@@ -217,6 +247,13 @@ export class ModelQueue implements DispatchQueue {
         : copyTensors(tasks[0].inputs);
       const result = await this.#o.executor.run(this.key, inputs, outputNamesOf(tasks));
       const parts = this.#batched ? splitOutputs(result.outputs, rows) : [result.outputs];
+      this.#o.onBatch?.({
+        key: this.key,
+        modelName: this.#o.modelName,
+        rows: total,
+        paddedRows: padded,
+        timings: result.timings,
+      });
       for (let i = 0; i < tasks.length; i++) {
         tasks[i].resolve({
           outputs: pick(parts[i], tasks[i].outputNames),

@@ -15,5 +15,6 @@ export const schedulerErrors = {
   closed: () => new ServingError('UNAVAILABLE', 'The batch scheduler is shutting down'),
   draining: (key: string) => new ServingError('UNAVAILABLE', `Model ${key} is being unloaded`),
   unknownModel: (key: string) => new ServingError('NOT_FOUND', `No batch queue for model ${key}`),
-  duplicateModel: (key: string) => new ServingError('ALREADY_EXISTS', `A batch queue for model ${key} exists`),
+  duplicateModel: (key: string) =>
+    new ServingError('ALREADY_EXISTS', `A batch queue for model ${key} exists`),
 };

@@ -3,11 +3,12 @@ import type { BatchingOptions } from './batching-options.js';
 import { type Clock, systemClock } from './clock.js';
 import { DeviceDispatcher } from './device-dispatcher.js';
 import type { BatchExecutor } from './executor.js';
-import { ModelQueue } from './model-queue.js';
+import { type ExecutedBatch, ModelQueue } from './model-queue.js';
 import type { QueuedRequest, RequestResult } from './queued-request.js';
 import { schedulerErrors } from './scheduler-errors.js';
 import { RoundRobinPolicy, type SelectionPolicy } from './selection-policy.js';
 
+export type { ExecutedBatch } from './model-queue.js';
 export type { QueuedRequest, RequestResult } from './queued-request.js';
 
 export interface BatchSchedulerOptions {
@@ -15,6 +16,8 @@ export interface BatchSchedulerOptions {
   readonly clock?: Clock;
   /** Makes the policy that picks the next model on a device; round-robin by default. */
   readonly selectionPolicy?: (device: string) => SelectionPolicy;
+  /** Called once per executed batch (metrics). Must not throw. */
+  readonly onBatch?: (batch: ExecutedBatch) => void;
 }
 
 export interface ModelRegistration {
@@ -42,8 +45,11 @@ export class BatchScheduler {
   #order = 0;
   #closed = false;
 
+  readonly #onBatch: ((batch: ExecutedBatch) => void) | undefined;
+
   constructor(options: BatchSchedulerOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.#onBatch = options.onBatch;
     this.#policy = options.selectionPolicy ?? (() => new RoundRobinPolicy());
   }
 
@@ -72,6 +78,7 @@ export class BatchScheduler {
       clock: this.clock,
       weights: this.#weights,
       notify: () => target.schedule(),
+      onBatch: this.#onBatch,
     });
     this.#queues.set(key, queue);
     dispatcher.add(queue);
@@ -114,7 +121,8 @@ export class BatchScheduler {
 
   /** Sets a tenant's share of every model's batches (default 1); RangeError unless positive. */
   setTenantWeight(tenant: string | undefined, weight: number): void {
-    if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError('tenant weight must be a positive number');
+    if (!(weight > 0) || !Number.isFinite(weight))
+      throw new RangeError('tenant weight must be a positive number');
     this.#weights.set(tenant, weight);
   }
 

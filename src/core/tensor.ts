@@ -26,7 +26,8 @@ export function elementCount(shape: readonly number[]): number {
 /** Allocates a zero-filled tensor of the given dtype and shape. */
 export function zeros(dtype: DType, shape: readonly number[]): Tensor {
   const n = elementCount(shape);
-  if (dtype === 'string') return { dtype, shape: [...shape], data: Array.from({ length: n }, () => new Uint8Array(0)) };
+  if (dtype === 'string')
+    return { dtype, shape: [...shape], data: Array.from({ length: n }, () => new Uint8Array(0)) };
   return { dtype, shape: [...shape], data: new (typedArrayCtor(dtype))(n) };
 }
 

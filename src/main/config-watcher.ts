@@ -41,10 +41,16 @@ export class ConfigWatcher {
     try {
       models = this.parse(this.file);
     } catch (err) {
-      this.logger.error({ file: this.file, err: (err as Error).message }, 'model config file rejected; keeping the current models');
+      this.logger.error(
+        { file: this.file, err: (err as Error).message },
+        'model config file rejected; keeping the current models',
+      );
       return;
     }
-    this.logger.info({ file: this.file, models: models.map((m) => m.name) }, 'model config file changed; reloading');
+    this.logger.info(
+      { file: this.file, models: models.map((m) => m.name) },
+      'model config file changed; reloading',
+    );
     await this.apply(models);
   }
 

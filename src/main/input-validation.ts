@@ -9,7 +9,10 @@ function formatShape(shape: readonly number[] | null): string {
 function checkOne(model: string, spec: TensorSpec, shape: readonly number[], maxElements: number): void {
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new ServingError('INVALID_ARGUMENT', `Input '${spec.name}' has an invalid dimension ${d} in shape ${formatShape(shape)}`);
+      throw new ServingError(
+        'INVALID_ARGUMENT',
+        `Input '${spec.name}' has an invalid dimension ${d} in shape ${formatShape(shape)}`,
+      );
     }
   }
   const n = elementCount(shape);
@@ -35,18 +38,27 @@ function checkOne(model: string, spec: TensorSpec, shape: readonly number[], max
  * one shared, non-zero batch dim. Returns the request's row count (1 for unbatched models).
  * Throws ServingError INVALID_ARGUMENT naming the tensor and the problem.
  */
-export function validateInputs(model: string, signature: Signature, inputs: TensorMap, maxElements: number): number {
+export function validateInputs(
+  model: string,
+  signature: Signature,
+  inputs: TensorMap,
+  maxElements: number,
+): number {
   const expected = signature.inputs;
   for (const name of Object.keys(inputs)) {
     if (!expected.some((s) => s.name === name)) {
       const names = expected.map((s) => s.name).join(', ');
-      throw new ServingError('INVALID_ARGUMENT', `Unknown input '${name}' for model '${model}' (inputs: ${names})`);
+      throw new ServingError(
+        'INVALID_ARGUMENT',
+        `Unknown input '${name}' for model '${model}' (inputs: ${names})`,
+      );
     }
   }
   let rows = -1;
   for (const spec of expected) {
     const t = inputs[spec.name];
-    if (t === undefined) throw new ServingError('INVALID_ARGUMENT', `Missing input '${spec.name}' for model '${model}'`);
+    if (t === undefined)
+      throw new ServingError('INVALID_ARGUMENT', `Missing input '${spec.name}' for model '${model}'`);
     if (t.dtype !== spec.dtype) {
       throw new ServingError(
         'INVALID_ARGUMENT',
@@ -56,7 +68,8 @@ export function validateInputs(model: string, signature: Signature, inputs: Tens
     checkOne(model, spec, t.shape, maxElements);
     if (signature.batched) {
       const n = t.shape[0];
-      if (n === 0) throw new ServingError('INVALID_ARGUMENT', `Input '${spec.name}' has an empty batch (dim 0 is 0)`);
+      if (n === 0)
+        throw new ServingError('INVALID_ARGUMENT', `Input '${spec.name}' has an empty batch (dim 0 is 0)`);
       if (rows === -1) rows = n;
       else if (n !== rows) {
         throw new ServingError(
@@ -70,15 +83,23 @@ export function validateInputs(model: string, signature: Signature, inputs: Tens
 }
 
 /** Resolves an output filter against the signature; all outputs in signature order when empty. */
-export function selectOutputs(model: string, signature: Signature, filter: readonly string[] | undefined): string[] {
+export function selectOutputs(
+  model: string,
+  signature: Signature,
+  filter: readonly string[] | undefined,
+): string[] {
   const all = signature.outputs.map((s) => s.name);
   if (!filter || filter.length === 0) return all;
   const seen = new Set<string>();
   for (const name of filter) {
     if (!all.includes(name)) {
-      throw new ServingError('INVALID_ARGUMENT', `Unknown output '${name}' for model '${model}' (outputs: ${all.join(', ')})`);
+      throw new ServingError(
+        'INVALID_ARGUMENT',
+        `Unknown output '${name}' for model '${model}' (outputs: ${all.join(', ')})`,
+      );
     }
-    if (seen.has(name)) throw new ServingError('INVALID_ARGUMENT', `Output '${name}' is requested more than once`);
+    if (seen.has(name))
+      throw new ServingError('INVALID_ARGUMENT', `Output '${name}' is requested more than once`);
     seen.add(name);
   }
   return [...seen];

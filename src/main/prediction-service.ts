@@ -1,7 +1,7 @@
+import type { BatchTimings } from '../batching/executor.js';
 import { ServingError } from '../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../core/signature.js';
 import type { TensorMap } from '../core/tensor.js';
-import type { BatchTimings } from '../batching/executor.js';
 import type { ModelConfig } from './config/model-config.js';
 import type {
   CallerIdentity,
@@ -140,7 +140,11 @@ export class PredictionService implements InferenceCore {
     }
   }
 
-  modelStatus(model: string, selector: VersionSelector | undefined, caller?: CallerIdentity): VersionStatus[] {
+  modelStatus(
+    model: string,
+    selector: VersionSelector | undefined,
+    caller?: CallerIdentity,
+  ): VersionStatus[] {
     const internal = this.opts.namespace.resolve(caller, model);
     return asCallerSees(model, internal, () => this.opts.servables.status(internal, selector));
   }

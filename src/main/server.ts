@@ -1,17 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
 import { DevicePool } from '../workers/device-pool.js';
 import type { ModelConfig } from './config/model-config.js';
+import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
-import { createGrpcServer } from './grpc/grpc-server.js';
+import { ConfigWatcher } from './config-watcher.js';
+import { packageVersion } from './grpc/grpc-protos.js';
+import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { ServableManager } from './lifecycle/manager.js';
+import { registerMetricsRoutes } from './metrics/metrics-routes.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { OPEN_NAMESPACE } from './model-namespace.js';
+import { ConfiguredModelRepository } from './model-repository.js';
 import { PredictionService } from './prediction-service.js';
+import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { PoolVersionLoader } from './version-loader.js';
 
-type GrpcServer = Awaited<ReturnType<typeof createGrpcServer>>;
+const VERSION = packageVersion();
 
 export interface StartOptions {
   /** Logger to use; default: pino JSON to stdout at the config's level. */
@@ -21,20 +28,80 @@ export interface StartOptions {
 }
 
 /**
- * One running tensorserve: device pools, scheduler, lifecycle manager, the prediction
- * service and the front ends, started in that order and closed in reverse.
+ * One running tensorserve: device pools, scheduler, lifecycle manager, metrics, the
+ * prediction service and the front ends, started in that order and closed in reverse.
  */
 export class TensorServe {
+  readonly pools = new Map<string, DevicePool>();
+  readonly scheduler: BatchScheduler;
+  readonly manager: ServableManager;
+  readonly metrics: ServerMetrics;
+  readonly core: PredictionService;
+  private readonly loader: PoolVersionLoader;
+  private readonly watcher: ConfigWatcher | undefined;
+  /** The model list the repository extension can load from (config, reloads). */
+  private configured: readonly ModelConfig[];
+  private rest: RestServer | undefined;
+  private grpc: GrpcServer | undefined;
+
   private constructor(
     readonly config: ServerConfig,
     readonly logger: Logger,
-    readonly pools: ReadonlyMap<string, DevicePool>,
-    readonly scheduler: BatchScheduler,
-    readonly manager: ServableManager,
-    readonly core: PredictionService,
-    private rest: RestServer | undefined,
-    private grpc: GrpcServer | undefined,
-  ) {}
+    options: StartOptions,
+  ) {
+    for (const d of config.devices) {
+      const pool = new DevicePool({
+        device: d.name,
+        workers: d.workers,
+        intraOpThreads: d.intraOpThreads,
+        runtimeModule: options.runtimeModule,
+        logger,
+      });
+      this.pools.set(d.name, pool);
+    }
+    this.metrics = new ServerMetrics({});
+    this.scheduler = new BatchScheduler({
+      onBatch: (b) => {
+        const v = this.loader.loaded.get(b.key);
+        this.metrics.recordBatch({
+          model: b.modelName,
+          version: v?.version ?? 0,
+          inputBatchSize: b.rows,
+          processedBatchSize: b.paddedRows,
+          paddingSize: b.paddedRows - b.rows,
+          computeInputMicros: b.timings.computeInputMicros,
+          computeInferMicros: b.timings.computeInferMicros,
+          computeOutputMicros: b.timings.computeOutputMicros,
+        });
+      },
+    });
+    this.loader = new PoolVersionLoader(this.pools, this.scheduler);
+    this.manager = new ServableManager({
+      loader: this.loader,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+    });
+    this.metrics = new ServerMetrics({});
+    this.core = new PredictionService({
+      servables: this.manager,
+      queue: this.scheduler,
+      namespace: OPEN_NAMESPACE,
+      maxTensorElements: config.limits.maxTensorElements,
+      observe: (o) => this.metrics.recordRequest(o),
+      reload: (models) => this.reloadModels(models),
+    });
+    this.configured = config.models;
+    this.watchMetrics();
+    if (config.configFile && config.configPollIntervalMs > 0) {
+      this.watcher = new ConfigWatcher(
+        config.configFile,
+        config.configPollIntervalMs,
+        (file) => loadModelServerConfigFile(file, config.modelDefaults),
+        (models) => this.reloadModels(models),
+        logger,
+      );
+    }
+  }
 
   /** REST port actually bound (-1 when off). */
   get restPort(): number {
@@ -46,48 +113,61 @@ export class TensorServe {
     return this.grpc?.port ?? -1;
   }
 
+  /**
+   * Starts everything; resolves once the initial model versions are AVAILABLE or failed and
+   * the ports are open (TF Serving's start-up order).
+   */
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<TensorServe> {
     const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'tensorserve' } });
-    const pools = new Map<string, DevicePool>();
-    for (const d of config.devices) {
-      pools.set(
-        d.name,
-        new DevicePool({
-          device: d.name,
-          workers: d.workers,
-          intraOpThreads: d.intraOpThreads,
-          runtimeModule: options.runtimeModule,
-        }),
-      );
+    const server = new TensorServe(config, logger, options);
+    try {
+      await server.manager.setModels(config.models);
+      server.manager.start();
+      server.watcher?.start();
+      await server.openFrontEnds();
+    } catch (err) {
+      await server.close().catch(() => {});
+      throw err;
     }
-    const scheduler = new BatchScheduler({});
-    const manager = new ServableManager({
-      loader: new PoolVersionLoader(pools, scheduler),
-      pollIntervalMs: config.pollIntervalMs,
-      logger,
-    });
-    const core = new PredictionService({
-      servables: manager,
-      queue: scheduler,
-      namespace: OPEN_NAMESPACE,
-      maxTensorElements: config.limits.maxTensorElements,
-    });
-    const server = new TensorServe(config, logger, pools, scheduler, manager, core, undefined, undefined);
-    await manager.setModels(config.models);
-    manager.start();
-    for (const name of manager.modelNames()) {
-      for (const s of manager.status(name)) {
-        logger.info({ model: name, version: s.version, state: s.state, error: s.errorMessage || undefined }, 'model version');
-      }
-    }
-    await server.openFrontEnds();
     logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve ready');
     return server;
   }
 
+  private watchMetrics(): void {
+    this.manager.onChange((e) => {
+      this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
+      this.logger.info(
+        { model: e.model, version: e.version, state: e.state, load_ms: e.loadMillis },
+        'model version',
+      );
+    });
+    this.metrics.setPendingProvider(() =>
+      [...this.loader.loaded].map(([key, v]) => ({
+        model: v.model,
+        version: v.version,
+        pending: this.scheduler.pending(key),
+      })),
+    );
+    this.metrics.setDeviceProvider(() =>
+      [...this.pools.values()].map((p) => {
+        let queueDepth = 0;
+        for (const [key, v] of this.loader.loaded)
+          if (v.device === p.device) queueDepth += this.scheduler.pending(key);
+        return { device: p.device, utilization: p.stats().utilization, queueDepth };
+      }),
+    );
+  }
+
   private async openFrontEnds(): Promise<void> {
     const c = this.config;
+    const authenticate = () => undefined;
     if (c.restPort >= 0) {
+      const repository = new ConfiguredModelRepository({
+        configured: () => this.configured,
+        served: () => this.manager.modelNames(),
+        status: (name) => this.manager.status(name),
+        apply: (models) => this.manager.setModels(models),
+      });
       this.rest = await startRestServer(this.core, {
         host: c.host,
         port: c.restPort,
@@ -95,14 +175,34 @@ export class TensorServe {
         logger: this.logger,
         limits: c.limits,
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
-        authenticate: () => undefined,
+        authenticate,
+        plugins: [
+          (app) => registerMetricsRoutes(app, this.metrics),
+          (app) =>
+            registerKServeRoutes(app, this.core, {
+              limits: c.limits,
+              defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
+              authenticate,
+              serverVersion: VERSION,
+              repository,
+              stats: (model, version) => this.metrics.stats(model, version),
+            }),
+        ],
       });
     }
     if (c.grpcPort >= 0) {
+      const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
         host: c.host,
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,
+        maxTensorElements: c.limits.maxTensorElements,
+        onInternalError: (err, method) => this.logger.error({ err, method }, 'grpc call failed'),
+        reload: {
+          baseDir: c.baseDir,
+          // A model the server already knows keeps its placement and batching.
+          modelSettings: (name) => this.configured.find((m) => m.name === name) ?? fromDefaults(name),
+        },
         tls: c.tls
           ? {
               cert: readFileSync(c.tls.certPath),
@@ -112,12 +212,17 @@ export class TensorServe {
             }
           : undefined,
       });
-      this.grpc.setServing(this.core.ready());
     }
   }
 
-  /** Applies a new model list (config reload); resolves when the new versions are settled. */
+  /**
+   * Applies a new model list (config file reload, reload RPC): models not in it are
+   * unloaded. Resolves when the new versions are AVAILABLE or failed.
+   */
   async reloadModels(models: readonly ModelConfig[]): Promise<void> {
+    const known = new Map(this.configured.map((m) => [m.name, m]));
+    for (const m of models) known.set(m.name, m);
+    this.configured = [...known.values()];
     await this.manager.setModels(models);
   }
 
@@ -129,6 +234,7 @@ export class TensorServe {
     this.core.setDraining(true);
     this.grpc?.setServing(false);
     this.manager.stop();
+    await this.watcher?.stop();
     await Promise.all([this.rest?.close(), this.grpc?.close(this.config.drainTimeoutMs)]);
     await this.scheduler.close();
     await this.manager.close();

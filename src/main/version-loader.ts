@@ -14,6 +14,12 @@ let generation = 0;
  * Keys are unique per load, so a reloaded version never collides with its predecessor.
  */
 export class PoolVersionLoader implements VersionLoader {
+  /** What each loaded key is, for metrics (pending requests per version). */
+  readonly loaded = new Map<
+    string,
+    { readonly model: string; readonly version: number; readonly device: string }
+  >();
+
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
     private readonly scheduler: BatchScheduler,
@@ -27,20 +33,30 @@ export class PoolVersionLoader implements VersionLoader {
     const key = `${model.tenant ?? ''}/${model.name}/${version}#${++generation}`;
     const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances });
     try {
+      const batching = loaded.signature.batched ? model.batching : BATCHING_OFF;
+      const workers = pool.stats().workers;
+      const holders = model.instances === 0 ? workers : Math.min(model.instances, workers);
       this.scheduler.addModel(key, {
         executor: pool,
         signature: loaded.signature,
-        batching: loaded.signature.batched ? model.batching : BATCHING_OFF,
+        batching: { ...batching, numBatchThreads: batching.numBatchThreads || holders },
         modelName: model.name,
       });
     } catch (err) {
       await pool.unload(key);
       throw err;
     }
-    return { key, platform, signature: loaded.signature, memoryBytes: Math.max(loaded.memoryBytes, estimated) };
+    this.loaded.set(key, { model: model.name, version, device: model.device });
+    return {
+      key,
+      platform,
+      signature: loaded.signature,
+      memoryBytes: Math.max(loaded.memoryBytes, estimated),
+    };
   }
 
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {
+    this.loaded.delete(loaded.key);
     await this.scheduler.removeModel(loaded.key);
     await this.pools.get(model.device)?.unload(loaded.key);
   }

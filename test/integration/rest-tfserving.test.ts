@@ -2,12 +2,30 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { getJson, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 
+interface TensorInfoJson {
+  dtype: string;
+  tensor_shape: { dim: { size: string; name: string }[]; unknown_rank: boolean };
+}
+interface SignatureJson {
+  inputs: Record<string, TensorInfoJson>;
+  outputs: Record<string, TensorInfoJson>;
+  method_name: string;
+}
+
+/** The serving_default SignatureDef of a TF Serving metadata body. */
+function signatureOf(body: unknown): SignatureJson {
+  return (body as { metadata: { signature_def: { signature_def: Record<string, SignatureJson> } } }).metadata
+    .signature_def.signature_def.serving_default;
+}
+
 const ALL_MODELS = ['half_plus_two', 'half_plus_two_tfjs', 'cnn', 'cnn_tfjs', 'multi_io'];
 
 /** A deterministic 28x28 image batch in [0, 1). */
 function images(n: number): number[][][][] {
   return Array.from({ length: n }, (_, b) =>
-    Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((x * 7 + y * 13 + b * 31) % 97) / 97])),
+    Array.from({ length: 28 }, (_, y) =>
+      Array.from({ length: 28 }, (_, x) => [((x * 7 + y * 13 + b * 31) % 97) / 97]),
+    ),
   );
 }
 
@@ -15,7 +33,10 @@ describe('TF Serving REST API on the example models', () => {
   let ts: TestServer;
   before(async () => {
     ts = await startTestServer({
-      server: { grpc_port: -1, limits: { max_body_bytes: 200_000, max_json_depth: 16, max_tensor_elements: 100_000 } },
+      server: {
+        grpc_port: -1,
+        limits: { max_body_bytes: 200_000, max_json_depth: 16, max_tensor_elements: 100_000 },
+      },
       models: ALL_MODELS.map((name) => ({ name, base_path: `models/${name}` })),
     });
   });
@@ -51,14 +72,15 @@ describe('TF Serving REST API on the example models', () => {
     for (let i = 0; i < 3; i++) {
       assert.equal(a[i].length, 10);
       assert.ok(Math.abs(a[i].reduce((s, v) => s + v, 0) - 1) < 1e-5, 'softmax rows sum to 1');
-      for (let j = 0; j < 10; j++) assert.ok(Math.abs(a[i][j] - b[i][j]) < 1e-5, `row ${i} class ${j}: ${a[i][j]} vs ${b[i][j]}`);
+      for (let j = 0; j < 10; j++)
+        assert.ok(Math.abs(a[i][j] - b[i][j]) < 1e-5, `row ${i} class ${j}: ${a[i][j]} vs ${b[i][j]}`);
     }
   });
 
   it('multi_io: several named inputs and outputs in both formats', async () => {
     const meta = await getJson(`${ts.restUrl}/v1/models/multi_io/metadata`);
     assert.equal(meta.status, 200, meta.text);
-    const sig = (meta.body as any).metadata.signature_def.signature_def.serving_default;
+    const sig = signatureOf(meta.body);
     const inputNames = Object.keys(sig.inputs).sort();
     const outputNames = Object.keys(sig.outputs).sort();
     assert.ok(inputNames.length >= 2 && outputNames.length >= 2);
@@ -86,15 +108,17 @@ describe('TF Serving REST API on the example models', () => {
     const status = await getJson(`${ts.restUrl}/v1/models/half_plus_two`);
     assert.equal(status.status, 200);
     assert.deepEqual(status.body, {
-      model_version_status: [{ version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }],
+      model_version_status: [
+        { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
+      ],
     });
     const v = await getJson(`${ts.restUrl}/v1/models/half_plus_two/versions/1`);
     assert.deepEqual(v.body, status.body);
     const meta = await getJson(`${ts.restUrl}/v1/models/half_plus_two/metadata`);
     assert.equal(meta.status, 200);
-    const body = meta.body as any;
+    const body = meta.body as { model_spec: unknown };
     assert.deepEqual(body.model_spec, { name: 'half_plus_two', signature_name: '', version: '1' });
-    const sig = body.metadata.signature_def.signature_def.serving_default;
+    const sig = signatureOf(meta.body);
     assert.equal(sig.method_name, 'tensorflow/serving/predict');
     assert.equal(sig.inputs.x.dtype, 'DT_FLOAT');
     assert.deepEqual(sig.inputs.x.tensor_shape, { dim: [{ size: '-1', name: '' }], unknown_rank: false });
@@ -103,15 +127,51 @@ describe('TF Serving REST API on the example models', () => {
 
   const bad: [string, string, string, number, RegExp][] = [
     ['malformed JSON', 'half_plus_two:predict', '{"instances":[1.0,', 400, /JSON/i],
-    ['both instances and inputs', 'half_plus_two:predict', '{"instances":[1],"inputs":[1]}', 400, /instances.*inputs|inputs.*instances/],
-    ['neither instances nor inputs', 'half_plus_two:predict', '{"foo":1}', 400, /Missing 'inputs' or 'instances' key/],
+    [
+      'both instances and inputs',
+      'half_plus_two:predict',
+      '{"instances":[1],"inputs":[1]}',
+      400,
+      /instances.*inputs|inputs.*instances/,
+    ],
+    [
+      'neither instances nor inputs',
+      'half_plus_two:predict',
+      '{"foo":1}',
+      400,
+      /Missing 'inputs' or 'instances' key/,
+    ],
     ['ragged lists', 'multi_io:predict', '{"instances":[[1,2,3],[1,2]]}', 400, /./],
     ['wrong JSON type for the dtype', 'half_plus_two:predict', '{"instances":["a"]}', 400, /./],
     ['shape incompatible with the signature', 'cnn:predict', '{"instances":[[1,2,3]]}', 400, /shape|size/i],
-    ['unknown model', 'nope:predict', '{"instances":[1]}', 404, /Servable not found for request: Latest\(nope\)/],
-    ['unknown version', 'half_plus_two/versions/7:predict', '{"instances":[1]}', 404, /Specific\(half_plus_two, 7\)/],
-    ['unknown label', 'half_plus_two/labels/canary:predict', '{"instances":[1]}', 400, /Unrecognized servable version label: canary/],
-    ['JSON nested too deep', 'half_plus_two:predict', `{"instances":${'['.repeat(40)}1${']'.repeat(40)}}`, 400, /depth|nest/i],
+    [
+      'unknown model',
+      'nope:predict',
+      '{"instances":[1]}',
+      404,
+      /Servable not found for request: Latest\(nope\)/,
+    ],
+    [
+      'unknown version',
+      'half_plus_two/versions/7:predict',
+      '{"instances":[1]}',
+      404,
+      /Specific\(half_plus_two, 7\)/,
+    ],
+    [
+      'unknown label',
+      'half_plus_two/labels/canary:predict',
+      '{"instances":[1]}',
+      400,
+      /Unrecognized servable version label: canary/,
+    ],
+    [
+      'JSON nested too deep',
+      'half_plus_two:predict',
+      `{"instances":${'['.repeat(40)}1${']'.repeat(40)}}`,
+      400,
+      /depth|nest/i,
+    ],
     ['classify is not implemented', 'half_plus_two:classify', '{"examples":[]}', 501, /classify/],
   ];
   for (const [what, route, body, status, message] of bad) {
@@ -126,7 +186,10 @@ describe('TF Serving REST API on the example models', () => {
   }
 
   it('bad input: body over the size limit → 413 naming the limit', async () => {
-    const r = await postJson(`${ts.restUrl}/v1/models/half_plus_two:predict`, `{"instances":[${'1,'.repeat(150_000)}1]}`);
+    const r = await postJson(
+      `${ts.restUrl}/v1/models/half_plus_two:predict`,
+      `{"instances":[${'1,'.repeat(150_000)}1]}`,
+    );
     assert.equal(r.status, 413);
     assert.match((r.body as { error: string }).error, /max_body_bytes/);
   });

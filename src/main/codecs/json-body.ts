@@ -55,8 +55,9 @@ function scanDepth(text: string, maxDepth: number): boolean {
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      i = endOfString(text, i);
+    // Digits, signs, dots, commas, colons and whitespace are all below 'A': one compare.
+    if (c < 65) {
+      if (c === QUOTE) i = endOfString(text, i);
     } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
       if (++depth > maxDepth) {
         throw new ServingError(

@@ -8,6 +8,9 @@ import {
   type ValueOptions,
 } from './json-values.js';
 
+/** Default cap on the element count of one decoded input tensor. */
+export const DEFAULT_MAX_ELEMENTS = 1 << 24;
+
 /** Options for turning a nested JSON list into tensor storage. */
 export interface NestedOptions extends ValueOptions {
   /** Largest element count accepted for one tensor. */

@@ -1,11 +1,10 @@
 import type { DType } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
 import { elementCount, type Tensor, type TensorMap } from '../../core/tensor.js';
-import { checkElementCount, decodeNested } from './json-nested.js';
+import { checkElementCount, DEFAULT_MAX_ELEMENTS, decodeNested } from './json-nested.js';
 import { elementFormatter, writeFlat } from './json-tensor-writer.js';
 import type { TensorStorage } from './json-values.js';
 import { dtypeOfKServe, isKServeDatatype, kserveDatatype } from './kserve-dtype.js';
-import { DEFAULT_MAX_ELEMENTS } from './tfs-predict-request.js';
 
 /** One entry of a v2 request's `outputs` list. */
 export interface InferRequestedOutput {

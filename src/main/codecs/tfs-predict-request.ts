@@ -1,11 +1,10 @@
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature, type TensorSpec } from '../../core/signature.js';
 import type { Tensor, TensorMap } from '../../core/tensor.js';
-import { decodeNested } from './json-nested.js';
+import { DEFAULT_MAX_ELEMENTS, decodeNested } from './json-nested.js';
 import { assertJsonDType, isB64Object } from './json-values.js';
 
-/** Default cap on the element count of one decoded input tensor. */
-export const DEFAULT_MAX_ELEMENTS = 1 << 24;
+export { DEFAULT_MAX_ELEMENTS } from './json-nested.js';
 
 export interface PredictDecodeOptions {
   /** Largest element count accepted for one input tensor (default DEFAULT_MAX_ELEMENTS). */

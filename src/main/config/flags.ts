@@ -92,7 +92,8 @@ export function parseFlags(argv: readonly string[]): Flags {
 
 /** Applies flag overrides onto a raw (unvalidated) config object. */
 function applyFlags(raw: Record<string, unknown>, flags: Flags, cwd: string): void {
-  const server = (raw.server ??= {}) as Record<string, unknown>;
+  raw.server ??= {};
+  const server = raw.server as Record<string, unknown>;
   if (flags.port !== undefined) server.grpc_port = flags.port;
   if (flags.restApiPort !== undefined) server.rest_api_port = flags.restApiPort;
   if (flags.host !== undefined) server.host = flags.host;
@@ -106,7 +107,8 @@ function applyFlags(raw: Record<string, unknown>, flags: Flags, cwd: string): vo
     if (!flags.modelName || !flags.modelBasePath) {
       throw new ConfigError('flags', ['--model_name and --model_base_path must be given together']);
     }
-    const models = (raw.models ??= []) as unknown[];
+    raw.models ??= [];
+    const models = raw.models as unknown[];
     models.push({ name: flags.modelName, base_path: path.resolve(cwd, flags.modelBasePath) });
   }
 }

@@ -204,7 +204,8 @@ export function buildBatching(b: RawBatching, where: string, problems: string[])
     maxBatchSize,
     batchTimeoutMicros: b.batch_timeout_micros ?? d.batchTimeoutMicros,
     maxEnqueuedBatches: b.max_enqueued_batches ?? d.maxEnqueuedBatches,
-    numBatchThreads: b.num_batch_threads ?? d.numBatchThreads,
+    // 0 (the default) = one batch at a time per worker holding the model; the loader resolves it.
+    numBatchThreads: b.num_batch_threads ?? 0,
     allowedBatchSizes: allowed,
     padVariableLengthInputs: b.pad_variable_length_inputs ?? d.padVariableLengthInputs,
     enableLargeBatchSplitting: b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting,

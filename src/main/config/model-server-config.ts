@@ -1,150 +1,119 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ServingError } from '../../core/errors.js';
+import {
+  type ModelConfigObject,
+  type ModelServerConfigObject,
+  type ModelSettings,
+  modelServerConfigToModels,
+} from '../grpc/model-server-config.js';
 import { ConfigError } from './config-error.js';
-import { buildModel, deepFreeze, type ModelDefaults, type RawModel } from './load-config.js';
+import { buildModel, deepFreeze, type ModelDefaults } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 import { parseTextProto, type TextMessage, type TextValue } from './text-proto.js';
 
 /**
- * One model of a TF Serving `ModelServerConfig`, whatever it was read from (the text
- * config file or a HandleReloadConfigRequest): the fields tensorserve honours.
+ * Settings for models named in a TF Serving model list, which cannot say device, batching
+ * or retries: the YAML `model_defaults`, with the built-in defaults under them.
  */
-export interface ModelServerConfigEntry {
-  readonly name: string;
-  readonly basePath: string;
-  /** TF Serving's `model_platform`; `tensorflow` (and empty) mean "detect from the files". */
-  readonly modelPlatform: string;
-  readonly policy: RawModel['version_policy'];
-  readonly labels: Record<string, number>;
-}
-
-/** TF Serving platform names → tensorserve platforms; `tensorflow` detects from the files. */
-function platformOf(p: string, where: string, problems: string[]): RawModel['platform'] {
-  if (p === '' || p === 'tensorflow') return undefined;
-  if (p === 'onnx' || p === 'tfjs') return p;
-  problems.push(`${where}.model_platform '${p}' is not supported (use tensorflow, onnx or tfjs)`);
-  return undefined;
-}
-
-/** Converts entries into validated ModelConfigs, taking defaults from the YAML config. */
-export function entriesToModels(
-  entries: readonly ModelServerConfigEntry[],
-  defaults: ModelDefaults,
-  baseDir: string,
-  source: string,
-): ModelConfig[] {
+export function settingsFromDefaults(defaults: ModelDefaults): (name: string) => ModelSettings {
   const problems: string[] = [];
-  const models = entries.map((e, i) => {
-    const where = `model_config_list.config[${i}]`;
-    if (!e.name) problems.push(`${where}.name must be set`);
-    if (!e.basePath) problems.push(`${where}.base_path must be set`);
-    const raw: RawModel = {
-      name: e.name,
-      base_path: e.basePath,
-      platform: platformOf(e.modelPlatform, where, problems),
-      version_policy: e.policy,
-      version_labels: e.labels,
-    };
-    return buildModel(raw, i, defaults, baseDir, problems);
-  });
-  const names = new Set<string>();
-  for (const m of models) {
-    if (names.has(m.name)) problems.push(`model_config_list has two models named '${m.name}'`);
-    names.add(m.name);
-  }
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  return deepFreeze(models);
+  const m = buildModel({ name: 'defaults', base_path: '.' }, 0, defaults, '/', problems);
+  if (problems.length > 0) throw new ConfigError('model_defaults', problems);
+  const settings: ModelSettings = {
+    device: m.device,
+    instances: m.instances,
+    batching: m.batching,
+    loadRetries: m.loadRetries,
+    loadRetryIntervalMs: m.loadRetryIntervalMs,
+    tenant: undefined,
+  };
+  return () => settings;
 }
 
-function one(msg: TextMessage, field: string): TextValue | undefined {
+function last(msg: TextMessage, field: string): TextValue | undefined {
   const v = msg[field];
   return v === undefined ? undefined : v[v.length - 1];
 }
 
-function str(msg: TextMessage, field: string, where: string, problems: string[]): string {
-  const v = one(msg, field);
-  if (v === undefined) return '';
-  if (typeof v !== 'string') problems.push(`${where}.${field} must be a string`);
-  return String(v);
-}
-
 function sub(msg: TextMessage, field: string): TextMessage | undefined {
-  const v = one(msg, field);
+  const v = last(msg, field);
   return typeof v === 'object' ? v : undefined;
 }
 
-function nums(values: TextValue[] | undefined, where: string, problems: string[]): number[] {
+function text(msg: TextMessage, field: string, where: string): string | undefined {
+  const v = last(msg, field);
+  if (v !== undefined && typeof v !== 'string')
+    throw new ServingError('INVALID_ARGUMENT', `${where}.${field} must be a string`);
+  return v;
+}
+
+function versions(values: TextValue[] | undefined, where: string): number[] {
   return (values ?? []).map((v) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
-      problems.push(`${where} must be non-negative integers`);
-    return Number(v);
+    if (typeof v !== 'number') throw new ServingError('INVALID_ARGUMENT', `${where} must be integers`);
+    return v;
   });
 }
 
-/** Reads the entries of a parsed text-format ModelServerConfig. */
-export function entriesFromText(msg: TextMessage, problems: string[]): ModelServerConfigEntry[] {
+function modelConfigOf(c: TextMessage, where: string): ModelConfigObject {
+  const p = sub(c, 'model_version_policy');
+  const labels: Record<string, number> = {};
+  for (const entry of c.version_labels ?? []) {
+    if (typeof entry !== 'object')
+      throw new ServingError('INVALID_ARGUMENT', `${where}.version_labels must be messages`);
+    labels[text(entry, 'key', `${where}.version_labels`) ?? ''] = versions(
+      entry.value,
+      `${where}.version_labels.value`,
+    )[0];
+  }
+  return {
+    name: text(c, 'name', where),
+    base_path: text(c, 'base_path', where),
+    model_platform: text(c, 'model_platform', where),
+    model_version_policy: p && {
+      latest: p.latest && {
+        num_versions: versions(sub(p, 'latest')?.num_versions, `${where}.latest.num_versions`)[0],
+      },
+      all: p.all && {},
+      specific: p.specific && {
+        versions: versions(sub(p, 'specific')?.versions, `${where}.specific.versions`),
+      },
+    },
+    version_labels: labels,
+  };
+}
+
+/** A parsed text-format ModelServerConfig in the shape proto-loader gives the reload RPC. */
+export function modelServerConfigFromText(msg: TextMessage): ModelServerConfigObject {
   for (const key of Object.keys(msg)) {
-    if (key !== 'model_config_list') problems.push(`'${key}' is not supported (only model_config_list)`);
+    if (key !== 'model_config_list') {
+      throw new ServingError('INVALID_ARGUMENT', `'${key}' is not supported (only model_config_list)`);
+    }
   }
   const list = sub(msg, 'model_config_list');
-  if (!list) return [];
-  return (list.config ?? []).map((c, i) => {
-    const where = `model_config_list.config[${i}]`;
-    if (typeof c !== 'object') {
-      problems.push(`${where} must be a message`);
-      return { name: '', basePath: '', modelPlatform: '', policy: undefined, labels: {} };
-    }
-    const p = sub(c, 'model_version_policy');
-    let policy: RawModel['version_policy'];
-    if (p?.latest)
-      policy = {
-        latest: {
-          num_versions:
-            nums(
-              sub(p, 'latest')?.num_versions,
-              `${where}.model_version_policy.latest.num_versions`,
-              problems,
-            )[0] ?? 1,
-        },
-      };
-    else if (p?.all) policy = { all: {} };
-    else if (p?.specific)
-      policy = {
-        specific: {
-          versions: nums(
-            sub(p, 'specific')?.versions,
-            `${where}.model_version_policy.specific.versions`,
-            problems,
-          ),
-        },
-      };
-    const labels: Record<string, number> = {};
-    for (const entry of c.version_labels ?? []) {
-      if (typeof entry !== 'object') continue;
-      const key = str(entry, 'key', `${where}.version_labels`, problems);
-      labels[key] = nums(entry.value, `${where}.version_labels.value`, problems)[0];
-    }
-    return {
-      name: str(c, 'name', where, problems),
-      basePath: str(c, 'base_path', where, problems),
-      modelPlatform: str(c, 'model_platform', where, problems),
-      policy,
-      labels,
-    };
-  });
+  return {
+    model_config_list: {
+      config: (list?.config ?? []).map((c, i) => {
+        const where = `model_config_list.config[${i}]`;
+        if (typeof c !== 'object') throw new ServingError('INVALID_ARGUMENT', `${where} must be a message`);
+        return modelConfigOf(c, where);
+      }),
+    },
+  };
 }
 
-/** Loads TF Serving's `--model_config_file` (text format) into validated ModelConfigs. */
+/**
+ * Loads TF Serving's `--model_config_file` (text format) into validated ModelConfigs, through
+ * the same conversion as HandleReloadConfigRequest. Relative base paths resolve against the
+ * file's directory. Throws ConfigError naming the problem.
+ */
 export function loadModelServerConfigFile(file: string, defaults: ModelDefaults): ModelConfig[] {
   const absolute = path.resolve(file);
-  let msg: TextMessage;
   try {
-    msg = parseTextProto(readFileSync(absolute, 'utf8'));
+    const msg = modelServerConfigFromText(parseTextProto(readFileSync(absolute, 'utf8')));
+    return deepFreeze(modelServerConfigToModels(msg, settingsFromDefaults(defaults), path.dirname(absolute)));
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(absolute, [(err as Error).message]);
   }
-  const problems: string[] = [];
-  const entries = entriesFromText(msg, problems);
-  if (problems.length > 0) throw new ConfigError(absolute, problems);
-  return entriesToModels(entries, defaults, path.dirname(absolute), absolute);
 }

@@ -13,7 +13,7 @@ export const batchingSchema = {
     max_batch_size: positiveInt,
     batch_timeout_micros: nonNegativeInt,
     max_enqueued_batches: positiveInt,
-    num_batch_threads: positiveInt,
+    num_batch_threads: nonNegativeInt,
     allowed_batch_sizes: { type: 'array', items: positiveInt },
     pad_variable_length_inputs: { type: 'boolean' },
     enable_large_batch_splitting: { type: 'boolean' },

@@ -110,7 +110,8 @@ class Parser {
       if (t.kind === 'eof') this.fail(`Expected '${close}'`);
       if (t.kind !== 'ident') this.fail(`Expected a field name, found '${t.text}'`);
       this.next();
-      const values = (out[t.text] ??= []);
+      out[t.text] ??= [];
+      const values = out[t.text];
       let colon = false;
       if (this.peek().kind === 'punct' && this.peek().text === ':') {
         this.next();

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -75,4 +75,16 @@ export function serviceDefinition(protos: LoadedProtos, fullName: string): grpc.
   if (def === undefined || 'format' in def)
     throw new Error(`${fullName} is not a service in the loaded protos`);
   return def as grpc.ServiceDefinition;
+}
+
+/** tensorserve's version, from the package.json beside protos/. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(findProtoDir(), '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }

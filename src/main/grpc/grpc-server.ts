@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferenceCore } from '../inference-core.js';
 import type { GrpcAuthenticate, InternalErrorHook } from './grpc-call.js';
-import { loadProtos, serviceDefinition } from './grpc-protos.js';
+import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
 import { HealthService } from './health-service.js';
 import { kserveServiceHandlers, type ServerInfo } from './kserve-service.js';
 import { modelServiceHandlers, type ReloadOptions } from './tf-model-service.js';
@@ -65,17 +63,6 @@ export const SERVED_SERVICES: readonly string[] = [
 
 const DEFAULT_MAX_TENSOR_ELEMENTS = 16 * 1024 * 1024;
 
-function packageVersion(protoDir: string): string {
-  try {
-    const pkg = JSON.parse(readFileSync(path.join(protoDir, '..', 'package.json'), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 function credentialsOf(tls: GrpcTlsOptions | undefined): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
   if (tls.requireClientCert && tls.ca === undefined) {
@@ -107,7 +94,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   const health = new HealthService(() => core.ready(), SERVED_SERVICES, opts.healthPollMs);
   const info = opts.serverInfo ?? {
     name: 'tensorserve',
-    version: packageVersion(protos.protoDir),
+    version: packageVersion(),
     extensions: [],
   };
 

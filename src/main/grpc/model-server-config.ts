@@ -89,7 +89,8 @@ export function modelServerConfigToModels(
     if (seen.has(c.name)) throw invalid(`${where}: model name '${c.name}' is used more than once`);
     seen.add(c.name);
     if (!c.base_path) throw invalid(`${where} ('${c.name}'): missing base_path`);
-    const platformName = c.model_platform ?? '';
+    // TF Serving clients write "tensorflow" whatever the files are: detect from the files then.
+    const platformName = c.model_platform === 'tensorflow' ? '' : (c.model_platform ?? '');
     if (platformName !== '' && !PLATFORMS.includes(platformName as Platform)) {
       throw invalid(
         `${where} ('${c.name}'): unknown model_platform '${platformName}' (expected ${PLATFORMS.join(', ')})`,

@@ -16,9 +16,17 @@ function request(rows: number, base: number): TensorMap {
   const floats = Array.from({ length: rows * 3 }, (_, i) => base + i);
   return {
     f: { dtype: 'float32', shape: [rows, 3], data: Float32Array.from(floats) },
-    i: { dtype: 'int64', shape: [rows], data: BigInt64Array.from({ length: rows }, (_, k) => BigInt(base + k)) },
+    i: {
+      dtype: 'int64',
+      shape: [rows],
+      data: BigInt64Array.from({ length: rows }, (_, k) => BigInt(base + k)),
+    },
     b: { dtype: 'bool', shape: [rows, 1], data: Uint8Array.from({ length: rows }, () => 1) },
-    s: { dtype: 'string', shape: [rows, 2], data: Array.from({ length: rows * 2 }, (_, k) => enc(`${base}-${k}`)) },
+    s: {
+      dtype: 'string',
+      shape: [rows, 2],
+      data: Array.from({ length: rows * 2 }, (_, k) => enc(`${base}-${k}`)),
+    },
   };
 }
 

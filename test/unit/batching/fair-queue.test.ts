@@ -10,7 +10,12 @@ interface Item {
 }
 
 let clock = 0;
-const item = (id: string, tenant: string | undefined, rows = 1): Item => ({ id, rows, tenant, enqueuedAt: clock++ });
+const item = (id: string, tenant: string | undefined, rows = 1): Item => ({
+  id,
+  rows,
+  tenant,
+  enqueuedAt: clock++,
+});
 const all = () => true;
 const ids = (items: Item[]) => items.map((i) => i.id);
 

@@ -1,9 +1,9 @@
-import type { Signature } from '../../../src/core/signature.js';
-import type { Tensor, TensorMap } from '../../../src/core/tensor.js';
 import type { BatchingOptions } from '../../../src/batching/batching-options.js';
 import { DEFAULT_BATCHING } from '../../../src/batching/batching-options.js';
 import type { Clock, TimerHandle } from '../../../src/batching/clock.js';
 import type { BatchExecutor, BatchResult } from '../../../src/batching/executor.js';
+import type { Signature } from '../../../src/core/signature.js';
+import type { Tensor, TensorMap } from '../../../src/core/tensor.js';
 
 /** A clock that moves only when told; timers fire in due order during `advance`. */
 export class ManualClock implements Clock {
@@ -33,7 +33,8 @@ export class ManualClock implements Clock {
     const end = this.#now + ms;
     for (;;) {
       let next: [number, { due: number; cb: () => void }] | undefined;
-      for (const entry of this.#timers) if (entry[1].due <= end && (!next || entry[1].due < next[1].due)) next = entry;
+      for (const entry of this.#timers)
+        if (entry[1].due <= end && (!next || entry[1].due < next[1].due)) next = entry;
       if (next === undefined) break;
       this.#timers.delete(next[0]);
       this.#now = Math.max(this.#now, next[1].due);
@@ -151,7 +152,13 @@ export const SIGNATURE: Signature = {
 };
 
 export function batching(overrides: Partial<BatchingOptions> = {}): BatchingOptions {
-  return { ...DEFAULT_BATCHING, maxBatchSize: 8, maxExecutionBatchSize: 8, batchTimeoutMicros: 1000, ...overrides };
+  return {
+    ...DEFAULT_BATCHING,
+    maxBatchSize: 8,
+    maxExecutionBatchSize: 8,
+    batchTimeoutMicros: 1000,
+    ...overrides,
+  };
 }
 
 /** Settles to 'pending' while the promise has not settled. */

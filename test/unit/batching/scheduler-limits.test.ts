@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { BatchingOptions } from '../../../src/batching/batching-options.js';
 import { BatchScheduler } from '../../../src/batching/scheduler.js';
 import { ServingError } from '../../../src/core/errors.js';
-import { batchRows, batching, FakeExecutor, flush, ManualClock, rowsOf, SIGNATURE, state } from './fakes.js';
+import { batching, batchRows, FakeExecutor, flush, ManualClock, rowsOf, SIGNATURE, state } from './fakes.js';
 
 function setup(options: Partial<BatchingOptions> = {}, slots = 1) {
   const clock = new ManualClock();
@@ -22,7 +22,10 @@ const QUEUE_FULL = {
 
 describe('BatchScheduler bounds', () => {
   it('rejects with UNAVAILABLE beyond maxEnqueuedBatches batches of rows', async () => {
-    const { exec, enqueue } = setup({ maxBatchSize: 2, maxExecutionBatchSize: 2, maxEnqueuedBatches: 2, batchTimeoutMicros: 0 }, 0);
+    const { exec, enqueue } = setup(
+      { maxBatchSize: 2, maxExecutionBatchSize: 2, maxEnqueuedBatches: 2, batchTimeoutMicros: 0 },
+      0,
+    );
     const accepted = [enqueue(), enqueue(), enqueue(), enqueue()];
     await assert.rejects(enqueue(), QUEUE_FULL);
     exec.setSlots(1);
@@ -161,7 +164,11 @@ describe('BatchScheduler shutdown', () => {
     await removed;
     await running;
     await assert.rejects(enqueue(), { code: 'NOT_FOUND' });
-    scheduler.addModel('m', { executor: exec, signature: SIGNATURE, batching: batching({ batchTimeoutMicros: 0 }) });
+    scheduler.addModel('m', {
+      executor: exec,
+      signature: SIGNATURE,
+      batching: batching({ batchTimeoutMicros: 0 }),
+    });
     const again = enqueue(2);
     await flush();
     exec.complete(exec.batches[1]);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { BatchingOptions } from '../../../src/batching/batching-options.js';
 import { BatchScheduler } from '../../../src/batching/scheduler.js';
 import type { ServingError } from '../../../src/core/errors.js';
-import { batchRows, batching, FakeExecutor, flush, ManualClock, rowsOf, SIGNATURE, state } from './fakes.js';
+import { batching, batchRows, FakeExecutor, flush, ManualClock, rowsOf, SIGNATURE, state } from './fakes.js';
 
 function setup(options: Partial<BatchingOptions> = {}, slots = 1) {
   const clock = new ManualClock();
@@ -162,11 +162,38 @@ describe('BatchScheduler batch formation', () => {
     assert.deepEqual(Object.keys((await b).outputs), ['y_out']);
   });
 
+  it('runs requests of a model without a batch dim one at a time, unsplit', async () => {
+    const clock = new ManualClock();
+    const exec = new FakeExecutor(0);
+    const scheduler = new BatchScheduler({ clock });
+    const signature = {
+      ...SIGNATURE,
+      inputs: [{ name: 'x', dtype: 'float32' as const, shape: [3] }],
+      batched: false,
+    };
+    scheduler.addModel('u', { executor: exec, signature, batching: batching({ batchTimeoutMicros: 0 }) });
+    const input = { x: { dtype: 'float32' as const, shape: [3], data: Float32Array.from([1, 2, 3]) } };
+    const a = scheduler.enqueue('u', { inputs: input, outputNames: [] });
+    const b = scheduler.enqueue('u', { inputs: input, outputNames: [] });
+    exec.setSlots(1);
+    await exec.drain();
+    assert.equal(exec.batches.length, 2);
+    assert.notEqual(exec.batches[0].inputs.x.data, input.x.data, 'inputs are copied for transfer');
+    const r = await a;
+    assert.deepEqual(r.outputs.x_out.shape, [3]);
+    assert.deepEqual([...(r.outputs.x_out.data as Float32Array)], [1, 2, 3]);
+    await b;
+  });
+
   it('rejects bad batching options and duplicate keys', () => {
     const { exec, scheduler } = setup();
     assert.throws(
       () =>
-        scheduler.addModel('bad', { executor: exec, signature: SIGNATURE, batching: batching({ maxBatchSize: 0 }) }),
+        scheduler.addModel('bad', {
+          executor: exec,
+          signature: SIGNATURE,
+          batching: batching({ maxBatchSize: 0 }),
+        }),
       (e: ServingError) => e.code === 'INVALID_ARGUMENT' && /maxBatchSize/.test(e.message),
     );
     assert.throws(
@@ -177,7 +204,9 @@ describe('BatchScheduler batch formation', () => {
 
   it('rejects unknown models with NOT_FOUND', async () => {
     const { scheduler } = setup();
-    await assert.rejects(scheduler.enqueue('nope', { inputs: rowsOf(1), outputNames: [] }), { code: 'NOT_FOUND' });
+    await assert.rejects(scheduler.enqueue('nope', { inputs: rowsOf(1), outputNames: [] }), {
+      code: 'NOT_FOUND',
+    });
   });
 
   it('reports pending requests', async () => {

@@ -9,7 +9,9 @@ function shortestDigits(f: number): number {
 }
 
 function digitsOf(s: string): number {
-  return s.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length || 1;
+  return (
+    s.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length || 1
+  );
 }
 
 describe('formatFloat32', () => {

@@ -8,7 +8,8 @@ const limits = { maxDepth: 64 };
 function rejects(text: string, pattern: RegExp, maxDepth = 64): void {
   assert.throws(
     () => parseJsonBody(text, { maxDepth }),
-    (err: unknown) => err instanceof ServingError && err.code === 'INVALID_ARGUMENT' && pattern.test(err.message),
+    (err: unknown) =>
+      err instanceof ServingError && err.code === 'INVALID_ARGUMENT' && pattern.test(err.message),
   );
 }
 
@@ -30,11 +31,19 @@ describe('parseJsonBody', () => {
     assert.deepEqual(v.inputs[4], [-Infinity]);
   });
 
+  it('reads the tokens at the top level and as object values', () => {
+    assert.ok(Number.isNaN(parseJsonBody(' NaN ', limits)));
+    assert.deepEqual(parseJsonBody('{"a": -Infinity, "b": {"c": [Infinity]}}', limits), {
+      a: -Infinity,
+      b: { c: [Infinity] },
+    });
+  });
+
   it('leaves the tokens alone inside strings, escaped quotes included', () => {
-    const v = parseJsonBody('{"a": "NaN", "b": "say \\"Infinity\\"", "c": NaN, "d": "\\\\"}', limits) as Record<
-      string,
-      unknown
-    >;
+    const v = parseJsonBody(
+      '{"a": "NaN", "b": "say \\"Infinity\\"", "c": NaN, "d": "\\\\"}',
+      limits,
+    ) as Record<string, unknown>;
     assert.equal(v['a'], 'NaN');
     assert.equal(v['b'], 'say "Infinity"');
     assert.ok(Number.isNaN(v['c']));

@@ -42,7 +42,15 @@ describe('decodeInferRequest', () => {
   });
 
   it('accepts nested data whose element count matches the shape', () => {
-    const req = decodeInferRequest(input({ shape: [2, 2], data: [[1, 2], [3, 4]] }));
+    const req = decodeInferRequest(
+      input({
+        shape: [2, 2],
+        data: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+    );
     assert.deepEqual(req.inputs['x'].shape, [2, 2]);
     assert.deepEqual(req.inputs['x'].data, new Float32Array([1, 2, 3, 4]));
   });
@@ -58,7 +66,10 @@ describe('decodeInferRequest', () => {
     fails(input({ shape: [-1] }), "Input 'x': 'shape' must be a list of non-negative integers");
     fails(input({ datatype: 'FLOAT' }), `Input 'x': unknown datatype "FLOAT"`);
     fails(input({ datatype: 'BF16' }), "Input 'x': datatype BF16 is not supported", 'UNIMPLEMENTED');
-    fails(input({ datatype: 'FP16' }), "Input 'x': FP16 data is only accepted through the binary tensor extension");
+    fails(
+      input({ datatype: 'FP16' }),
+      "Input 'x': FP16 data is only accepted through the binary tensor extension",
+    );
     fails(input({ datatype: 'INT8', data: [1, 300] }), "Input 'x' of dtype int8: value 300 is out of range");
     fails(input({ datatype: 'BOOL', data: [true, 1] }), /expected true or false/);
     fails(input({ datatype: 'BYTES', data: ['a', { b64: 'AA==' }] }), /expected a string, got an object/);
@@ -79,7 +90,12 @@ describe('encodeInferResponse', () => {
   it('writes model, id and outputs with flat data', () => {
     const t: Tensor = { dtype: 'float32', shape: [2, 2], data: new Float32Array([0.1, 2, Number.NaN, -0.5]) };
     assert.equal(
-      encodeInferResponse({ modelName: 'm', modelVersion: '3', id: 'r1', outputs: [{ name: 'y', tensor: t }] }),
+      encodeInferResponse({
+        modelName: 'm',
+        modelVersion: '3',
+        id: 'r1',
+        outputs: [{ name: 'y', tensor: t }],
+      }),
       '{"model_name":"m","model_version":"3","id":"r1","outputs":[{"name":"y","datatype":"FP32","shape":[2,2],"data":[0.1,2,NaN,-0.5]}]}',
     );
   });
@@ -87,7 +103,11 @@ describe('encodeInferResponse', () => {
   it('round-trips every JSON datatype through decodeInferRequest', () => {
     for (const [datatype, tensor] of Object.entries(SAMPLE_TENSORS)) {
       if (datatype === 'FP16') continue;
-      const text = encodeInferResponse({ modelName: 'm', modelVersion: '1', outputs: [{ name: 'o', tensor }] });
+      const text = encodeInferResponse({
+        modelName: 'm',
+        modelVersion: '1',
+        outputs: [{ name: 'o', tensor }],
+      });
       const out = JSON.parse(text).outputs[0];
       assert.equal(out.datatype, datatype);
       // JSON.parse cannot read bare NaN; the samples are finite.

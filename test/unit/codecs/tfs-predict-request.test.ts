@@ -17,7 +17,12 @@ function sig(...inputs: [string, DType][]): Signature {
 const X = sig(['x', 'float32']);
 const XY = sig(['x', 'float32'], ['y', 'int32']);
 
-function fails(body: unknown, s: Signature, message: string | RegExp, code: ErrorCode = 'INVALID_ARGUMENT'): void {
+function fails(
+  body: unknown,
+  s: Signature,
+  message: string | RegExp,
+  code: ErrorCode = 'INVALID_ARGUMENT',
+): void {
   assert.throws(
     () => decodePredictRequest(body, s, { maxElements: 1000 }),
     (err: unknown) => {
@@ -46,7 +51,16 @@ describe('decodePredictRequest: body shape', () => {
 
 describe('decodePredictRequest: row format', () => {
   it('stacks value elements into [N, ...]', () => {
-    const r = decodePredictRequest({ instances: [[1, 2], [3, 4], [5, 6]] }, X);
+    const r = decodePredictRequest(
+      {
+        instances: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      },
+      X,
+    );
     assert.equal(r.format, 'row');
     assert.deepEqual(r.inputs['x'].shape, [3, 2]);
     assert.deepEqual(r.inputs['x'].data, new Float32Array([1, 2, 3, 4, 5, 6]));
@@ -63,7 +77,15 @@ describe('decodePredictRequest: row format', () => {
   });
 
   it('requires several inputs as objects with exactly the input names', () => {
-    const r = decodePredictRequest({ instances: [{ x: [1], y: 2 }, { x: [3], y: 4 }] }, XY);
+    const r = decodePredictRequest(
+      {
+        instances: [
+          { x: [1], y: 2 },
+          { x: [3], y: 4 },
+        ],
+      },
+      XY,
+    );
     assert.deepEqual(r.inputs['x'].shape, [2, 1]);
     assert.deepEqual(r.inputs['y'].shape, [2]);
     assert.deepEqual(r.inputs['y'].data, new Int32Array([2, 4]));
@@ -79,9 +101,27 @@ describe('decodePredictRequest: row format', () => {
 
   it('rejects ragged elements', () => {
     fails({ instances: [[1, 2], [3]] }, X, /^Encountered list at unexpected size \(input 'x'\)/);
-    fails({ instances: [[1, 2], [3, [4]]] }, X, /^Encountered list at unexpected size/);
+    fails(
+      {
+        instances: [
+          [1, 2],
+          [3, [4]],
+        ],
+      },
+      X,
+      /^Encountered list at unexpected size/,
+    );
     fails({ instances: [[1, 2], 3] }, X, /^Encountered list at unexpected size/);
-    fails({ instances: [[[1], [2]], [[3], 4]] }, X, /^Encountered list at unexpected size/);
+    fails(
+      {
+        instances: [
+          [[1], [2]],
+          [[3], 4],
+        ],
+      },
+      X,
+      /^Encountered list at unexpected size/,
+    );
   });
 });
 
@@ -111,7 +151,9 @@ describe('decodePredictRequest: columnar format', () => {
 
 describe('decodePredictRequest: dtypes', () => {
   it('reads floats, including NaN and Infinity', () => {
-    const t = decodePredictRequest({ inputs: [0.5, Number.NaN, -Infinity] }, sig(['x', 'float64'])).inputs['x'];
+    const t = decodePredictRequest({ inputs: [0.5, Number.NaN, -Infinity] }, sig(['x', 'float64'])).inputs[
+      'x'
+    ];
     assert.deepEqual([...(t.data as Float64Array)], [0.5, Number.NaN, -Infinity]);
     fails({ inputs: ['1'] }, X, `Input 'x' of dtype float32: expected a number, got "1"`);
     fails({ inputs: [1e39] }, X, "Input 'x' of dtype float32: value 1e+39 is out of range");
@@ -120,7 +162,10 @@ describe('decodePredictRequest: dtypes', () => {
   it('reads integer dtypes: integral values only, within range', () => {
     const t = decodePredictRequest({ inputs: [-128, 127] }, sig(['x', 'int8'])).inputs['x'];
     assert.deepEqual(t.data, new Int8Array([-128, 127]));
-    assert.deepEqual(decodePredictRequest({ inputs: [255] }, sig(['x', 'uint8'])).inputs['x'].data, new Uint8Array([255]));
+    assert.deepEqual(
+      decodePredictRequest({ inputs: [255] }, sig(['x', 'uint8'])).inputs['x'].data,
+      new Uint8Array([255]),
+    );
     fails({ inputs: [1.5] }, sig(['x', 'int32']), "Input 'x' of dtype int32: expected an integer, got 1.5");
     fails({ inputs: [256] }, sig(['x', 'uint8']), "Input 'x' of dtype uint8: value 256 is out of range");
     fails({ inputs: [-1] }, sig(['x', 'uint16']), "Input 'x' of dtype uint16: value -1 is out of range");

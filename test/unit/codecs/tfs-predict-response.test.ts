@@ -5,7 +5,11 @@ import type { Tensor } from '../../../src/core/tensor.js';
 import { parseJsonBody } from '../../../src/main/codecs/json-body.js';
 import { encodePredictResponse } from '../../../src/main/codecs/tfs-predict-response.js';
 
-const f32 = (shape: number[], values: number[]): Tensor => ({ dtype: 'float32', shape, data: new Float32Array(values) });
+const f32 = (shape: number[], values: number[]): Tensor => ({
+  dtype: 'float32',
+  shape,
+  data: new Float32Array(values),
+});
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 describe('encodePredictResponse', () => {
@@ -18,7 +22,11 @@ describe('encodePredictResponse', () => {
   it('writes several outputs per row, or as a name map in columnar form', () => {
     const outputs = {
       a: f32([2], [1, 2]),
-      b: { dtype: 'int64', shape: [2, 2], data: new BigInt64Array([9007199254740993n, -1n, 3n, 4n]) } as Tensor,
+      b: {
+        dtype: 'int64',
+        shape: [2, 2],
+        data: new BigInt64Array([9007199254740993n, -1n, 3n, 4n]),
+      } as Tensor,
     };
     assert.equal(
       encodePredictResponse(outputs, 'row', ['a', 'b']),
@@ -75,7 +83,8 @@ describe('encodePredictResponse', () => {
     const outputs = { a: f32([2], [1, 2]), b: f32([3], [1, 2, 3]) };
     assert.throws(
       () => encodePredictResponse(outputs, 'row', ['a', 'b']),
-      (e: unknown) => e instanceof ServingError && e.code === 'INVALID_ARGUMENT' && /'b' has 3/.test(e.message),
+      (e: unknown) =>
+        e instanceof ServingError && e.code === 'INVALID_ARGUMENT' && /'b' has 3/.test(e.message),
     );
   });
 

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dtypeOfTf, tfDataTypeName, tfDataTypeNameOf, tfDataTypeNumber } from '../../../src/main/codecs/tf-dtype.js';
+import {
+  dtypeOfTf,
+  tfDataTypeName,
+  tfDataTypeNameOf,
+  tfDataTypeNumber,
+} from '../../../src/main/codecs/tf-dtype.js';
 import { encodeMetadataJson, encodeStatusJson } from '../../../src/main/codecs/tfs-status-json.js';
 import type { ModelMetadataResult } from '../../../src/main/inference-core.js';
 
@@ -58,7 +63,11 @@ describe('encodeMetadataJson', () => {
                 'k:1': { dtype: 'DT_STRING', tensor_shape: { dim: [], unknown_rank: true }, name: 'k:1' },
               },
               outputs: {
-                y: { dtype: 'DT_INT64', tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false }, name: 'y:0' },
+                y: {
+                  dtype: 'DT_INT64',
+                  tensor_shape: { dim: [{ size: '-1', name: '' }], unknown_rank: false },
+                  name: 'y:0',
+                },
               },
               method_name: 'tensorflow/serving/predict',
             },

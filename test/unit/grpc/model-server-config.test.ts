@@ -51,7 +51,7 @@ describe('modelServerConfigToModels', () => {
         [
           'half_plus_two',
           '/models/half_plus_two',
-          'tensorflow',
+          undefined, // "tensorflow" means: detect from the files
           { kind: 'specific', versions: [1, 2] },
           { stable: 1, canary: 2 },
         ],

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
 import { ServableManager, type VersionChangeEvent } from '../../../src/main/lifecycle/manager.js';
@@ -161,6 +164,44 @@ describe('ServableManager', () => {
       { version: 2, state: 'END', errorCode: 'UNKNOWN', errorMessage: 'cannot load m:2' },
     ]);
     assert.deepEqual(manager.availableVersions('m'), [1]);
+  });
+
+  it('reloads a version that becomes wanted again while it drains, keeping the other one serving', async () => {
+    const { loader, dirs, manager } = setup();
+    dirs.set('/models/m', ['1']);
+    await manager.setModels([modelConfig('m')]);
+    const held = manager.acquire('m', { kind: 'latest' });
+    dirs.set('/models/m', ['1', '2']);
+    await manager.tick();
+    await flush();
+    assert.deepEqual(states(manager, 'm'), ['2:AVAILABLE', '1:UNLOADING']);
+
+    dirs.set('/models/m', ['1']); // version 2 withdrawn before version 1 drained
+    await manager.tick();
+    await flush();
+    assert.deepEqual(states(manager, 'm'), ['2:AVAILABLE', '1:UNLOADING'], 'never leaves nothing serving');
+    held.release();
+    await flush();
+    assert.deepEqual(states(manager, 'm'), ['2:END', '1:AVAILABLE']);
+    assert.deepEqual(loader.loadCalls, ['m:1', 'm:2', 'm:1']);
+    assert.deepEqual(loader.unloadCalls, ['m:1', 'm:2']);
+  });
+
+  it('reads version directories from the real file system by default', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tensorserve-manager-'));
+    try {
+      await mkdir(join(root, '5'));
+      const loader = new FakeLoader();
+      const manager = new ServableManager({ loader, pollIntervalMs: 0 });
+      await manager.setModels([modelConfig('m', { basePath: root })]);
+      assert.deepEqual(manager.availableVersions('m'), [5]);
+      assert.equal(loader.dirs.get('m:5'), join(root, '5'));
+      manager.start(); // pollIntervalMs 0: no periodic polling
+      await manager.close();
+      assert.deepEqual(loader.unloadCalls, ['m:5']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('latest is the highest AVAILABLE version', async () => {

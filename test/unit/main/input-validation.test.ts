@@ -15,7 +15,11 @@ const sig: Signature = {
   batched: true,
   methodName: 'tensorflow/serving/predict',
 };
-const a = (rows: number) => ({ dtype: 'float32' as const, shape: [rows, 3], data: new Float32Array(rows * 3) });
+const a = (rows: number) => ({
+  dtype: 'float32' as const,
+  shape: [rows, 3],
+  data: new Float32Array(rows * 3),
+});
 const b = (rows: number) => ({ dtype: 'int32' as const, shape: [rows], data: new Int32Array(rows) });
 
 describe('validateInputs', () => {
@@ -26,13 +30,22 @@ describe('validateInputs', () => {
     assert.throws(() => validateInputs('m', sig, { a: a(1), b: b(1), c: b(1) }, 1000), /Unknown input 'c'/);
     assert.throws(() => validateInputs('m', sig, { a: a(1) }, 1000), /Missing input 'b'/);
     assert.throws(
-      () => validateInputs('m', sig, { a: a(1), b: { ...b(1), dtype: 'int64', data: new BigInt64Array(1) } }, 1000),
+      () =>
+        validateInputs(
+          'm',
+          sig,
+          { a: a(1), b: { ...b(1), dtype: 'int64', data: new BigInt64Array(1) } },
+          1000,
+        ),
       /Input 'b' of model 'm' must be int32, got int64/,
     );
   });
   it('rejects shapes the signature does not allow', () => {
     const wrong = { dtype: 'float32' as const, shape: [1, 4], data: new Float32Array(4) };
-    assert.throws(() => validateInputs('m', sig, { a: wrong, b: b(1) }, 1000), /has shape \[1,4\], but the signature expects \[-1,3\]/);
+    assert.throws(
+      () => validateInputs('m', sig, { a: wrong, b: b(1) }, 1000),
+      /has shape \[1,4\], but the signature expects \[-1,3\]/,
+    );
     assert.throws(() => validateInputs('m', sig, { a: a(2), b: b(3) }, 1000), /disagree on the batch size/);
     assert.throws(() => validateInputs('m', sig, { a: a(0), b: b(0) }, 1000), /empty batch/);
   });

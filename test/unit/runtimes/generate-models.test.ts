@@ -3,12 +3,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { generateModels } from '../../../scripts/generate-models.js';
+import { MODELS_DIR } from '../../fixtures/repo-root.js';
 import { generatedModels } from './generated-models.js';
 
-// Compiled tests live in <outDir>/test/unit/runtimes; the committed repository is <root>/models.
-const COMMITTED = fileURLToPath(new URL('../../../../../models/', import.meta.url));
+const COMMITTED = MODELS_DIR;
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
