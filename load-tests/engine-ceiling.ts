@@ -61,7 +61,11 @@ export async function measureEngineCeiling(o: CeilingOptions): Promise<CeilingRe
         runs++;
         elapsed = Number(process.hrtime.bigint() - t0);
       }
-      points.push({ batchSize, samplesPerS: (runs * batchSize) / (elapsed / 1e9), runMs: elapsed / 1e6 / runs });
+      points.push({
+        batchSize,
+        samplesPerS: (runs * batchSize) / (elapsed / 1e9),
+        runMs: elapsed / 1e6 / runs,
+      });
     }
   } finally {
     await session.release();
@@ -84,7 +88,9 @@ async function main(): Promise<void> {
   console.log(`engine ceiling (onnxruntime-node in-process, intraOpNumThreads ${result.threads})`);
   console.log('batch  samples/s  ms/run');
   for (const p of result.points)
-    console.log(`${String(p.batchSize).padStart(5)}  ${p.samplesPerS.toFixed(0).padStart(9)}  ${p.runMs.toFixed(3).padStart(6)}`);
+    console.log(
+      `${String(p.batchSize).padStart(5)}  ${p.samplesPerS.toFixed(0).padStart(9)}  ${p.runMs.toFixed(3).padStart(6)}`,
+    );
   console.log(`best: ${result.best.samplesPerS.toFixed(0)} samples/s at batch ${result.best.batchSize}`);
 }
 

@@ -46,7 +46,12 @@ function clients(o: GrpcLoadOptions): { calls: UnaryFn[]; close(): void } {
     const fn = (c as unknown as Record<string, UnaryFn>)[rpc];
     return fn.bind(c) as UnaryFn;
   });
-  return { calls, close: () => made.forEach((c) => c.close()) };
+  return {
+    calls,
+    close: () => {
+      for (const c of made) c.close();
+    },
+  };
 }
 
 /**

@@ -14,7 +14,14 @@ export interface LoadResult {
   /** Successful responses per second. */
   readonly throughput: number;
   /** Latency percentiles of successful responses, milliseconds. */
-  readonly latencyMs: { readonly mean: number; readonly p50: number; readonly p90: number; readonly p95: number; readonly p99: number; readonly max: number };
+  readonly latencyMs: {
+    readonly mean: number;
+    readonly p50: number;
+    readonly p90: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly max: number;
+  };
 }
 
 /**

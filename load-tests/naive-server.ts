@@ -62,7 +62,7 @@ app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
 app.get('/readyz', async () => 'ok');
 app.post('/v1/models/*', async (request, reply) => {
   const instances = (request.body as { instances?: unknown }).instances;
-  if (!Array.isArray(instances) || !(request.url.endsWith(':predict')))
+  if (!Array.isArray(instances) || !request.url.endsWith(':predict'))
     return reply.code(400).send({ error: 'expected POST :predict with {"instances": [...]}' });
   const values: number[] = [];
   const shape: number[] = [];

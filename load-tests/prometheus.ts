@@ -52,7 +52,10 @@ const BATCH_SUM = ':tensorflow:serving:batching:processed_batch_size_sum';
 const BATCH_COUNT = ':tensorflow:serving:batching:processed_batch_size_count';
 
 /** Differences of two scrapes. Requests are counted by nv_inference_request_success, else nv_inference_count. */
-export function serverStats(before: MetricSnapshot | undefined, after: MetricSnapshot | undefined): ServerStats {
+export function serverStats(
+  before: MetricSnapshot | undefined,
+  after: MetricSnapshot | undefined,
+): ServerStats {
   if (!before || !after) return {};
   const delta = (name: string) =>
     after.has(name) ? (after.get(name) ?? 0) - (before.get(name) ?? 0) : undefined;

@@ -15,8 +15,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ProtocolLoad, protocolLoad, type Target } from './protocol-load.js';
 import { scrape, serverStats } from './prometheus.js';
+import { type ProtocolLoad, protocolLoad, type Target } from './protocol-load.js';
 import {
   type InputTensor,
   inputsFromMetadata,
@@ -117,7 +117,8 @@ export function parseRunnerArgs(argv: readonly string[]): CliArgs {
   const one = (k: string) => values.get(k)?.at(-1);
   const model = one('model');
   if (!model) throw new Error(`--model is required\n${RUNNER_USAGE}`);
-  if (!one('config') === !one('url')) throw new Error(`give exactly one of --config and --url\n${RUNNER_USAGE}`);
+  if (!one('config') === !one('url'))
+    throw new Error(`give exactly one of --config and --url\n${RUNNER_USAGE}`);
   const protocol = (one('protocol') ?? 'rest-json') as Protocol;
   if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
   const concurrency = (one('concurrency') ?? '1,4,16,64,256').split(',').map(Number);

@@ -47,7 +47,9 @@ const DTYPES: Record<string, DtypeInfo> = {
 function dtypeInfo(datatype: string): DtypeInfo {
   const info = DTYPES[datatype];
   if (!info)
-    throw new Error(`datatype ${datatype} is not supported by the load generator; give --input with a supported one`);
+    throw new Error(
+      `datatype ${datatype} is not supported by the load generator; give --input with a supported one`,
+    );
   return info;
 }
 
@@ -66,7 +68,12 @@ export function cnnImage(batch = 1, seed = 42): InputTensor {
 }
 
 /** Random values of the right kind for a datatype: [0,1) floats, small integers, 0/1 booleans. */
-export function randomInput(name: string, datatype: string, shape: readonly number[], seed = 42): InputTensor {
+export function randomInput(
+  name: string,
+  datatype: string,
+  shape: readonly number[],
+  seed = 42,
+): InputTensor {
   dtypeInfo(datatype);
   const rand = lcg(seed);
   const n = shape.reduce((a, b) => a * b, 1);
@@ -95,8 +102,7 @@ export function inputsFromMetadata(
   seed = 42,
 ): InputTensor[] {
   return meta.inputs.map((input, i) => {
-    const shape =
-      shapes.get(input.name) ?? input.shape.map((d, axis) => (d === -1 && axis === 0 ? 1 : d));
+    const shape = shapes.get(input.name) ?? input.shape.map((d, axis) => (d === -1 && axis === 0 ? 1 : d));
     if (shape.some((d) => d < 0))
       throw new Error(
         `input ${input.name} has variable dims ${JSON.stringify(input.shape)}; give --shape ${input.name}=<dims>`,
@@ -111,7 +117,9 @@ export function inputsFromV2Json(json: unknown): InputTensor[] {
   if (!Array.isArray(inputs)) throw new Error('--input must hold a KServe v2 request: {"inputs": [...]}');
   return inputs.map((raw) => {
     const t = raw as { name: string; datatype: string; shape: number[]; data: unknown };
-    const values = (Array.isArray(t.data) ? t.data.flat(Infinity) : []).map((v) => (v === true ? 1 : Number(v)));
+    const values = (Array.isArray(t.data) ? t.data.flat(Infinity) : []).map((v) =>
+      v === true ? 1 : Number(v),
+    );
     dtypeInfo(t.datatype);
     return { name: t.name, datatype: t.datatype, shape: t.shape, values };
   });
@@ -163,7 +171,12 @@ export function v2JsonRequest(model: string, inputs: readonly InputTensor[]): Re
   const body = {
     inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: t.datatype, data: jsonValues(t) })),
   };
-  return { method: 'POST', path: `/v2/models/${model}/infer`, headers: JSON_HEADERS, body: Buffer.from(JSON.stringify(body)) };
+  return {
+    method: 'POST',
+    path: `/v2/models/${model}/infer`,
+    headers: JSON_HEADERS,
+    body: Buffer.from(JSON.stringify(body)),
+  };
 }
 
 /** KServe v2 binary extension: JSON header, then each input's raw bytes; outputs asked for as binary. */

@@ -133,7 +133,16 @@ export async function startTensorServe(
   return spawnServer({
     name: opts.name ?? 'tensorserve',
     script: TENSORSERVE_CLI,
-    args: ['--config', configPath, '--rest_api_port', String(restPort), '--port', String(grpcPort), '--host', '127.0.0.1'],
+    args: [
+      '--config',
+      configPath,
+      '--rest_api_port',
+      String(restPort),
+      '--port',
+      String(grpcPort),
+      '--host',
+      '127.0.0.1',
+    ],
     restPort,
     grpcPort,
     readyPath: '/v2/health/ready',

@@ -130,7 +130,11 @@ export function sweepSvg(rec: SweepRecord): string {
 }
 
 /** Writes `<base>.json`, `<base>.md` and `<base>.svg` into `dir`; returns the three paths. */
-export function writeSweep(dir: string, base: string, rec: SweepRecord): { json: string; md: string; svg: string } {
+export function writeSweep(
+  dir: string,
+  base: string,
+  rec: SweepRecord,
+): { json: string; md: string; svg: string } {
   mkdirSync(dir, { recursive: true });
   const files = {
     json: path.join(dir, `${base}.json`),

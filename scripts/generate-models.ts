@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { cnnWeights } from './models/cnn-weights.js';
-import { cnnOnnx, halfPlusTwoOnnx, multiIoOnnx } from './models/onnx-models.js';
+import {
+  cnnOnnx,
+  halfPlusTwoOnnx,
+  IDENTITY_DTYPES,
+  identityOnnx,
+  multiIoOnnx,
+  TYPED_CONTENT_DTYPES,
+} from './models/onnx-models.js';
 import { MODELS_README } from './models/readme.js';
 import { cnnTfjs, halfPlusTwoTfjs, type TfjsFiles } from './models/tfjs-models.js';
 
@@ -22,6 +29,8 @@ export async function generateModels(outDir: string): Promise<string[]> {
   files['half_plus_two/1/model.onnx'] = halfPlusTwoOnnx();
   files['cnn/1/model.onnx'] = cnnOnnx(weights);
   files['multi_io/1/model.onnx'] = multiIoOnnx();
+  files['identity_dtypes/1/model.onnx'] = identityOnnx('identity_dtypes', IDENTITY_DTYPES);
+  files['identity_no_fp16/1/model.onnx'] = identityOnnx('identity_no_fp16', TYPED_CONTENT_DTYPES);
   addTfjs(files, 'half_plus_two_tfjs/1', halfPlusTwoTfjs());
   addTfjs(files, 'cnn_tfjs/1', await cnnTfjs(weights));
 

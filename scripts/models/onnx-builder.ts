@@ -10,12 +10,36 @@ export const { onnx } = onnxProto;
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 
-export type ElemType = 'float32' | 'int64' | 'bool';
+export type ElemType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'bool'
+  | 'string';
 
+const T = onnx.TensorProto.DataType;
 const ELEM: Record<ElemType, number> = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  int64: onnx.TensorProto.DataType.INT64,
-  bool: onnx.TensorProto.DataType.BOOL,
+  float32: T.FLOAT,
+  float64: T.DOUBLE,
+  float16: T.FLOAT16,
+  int8: T.INT8,
+  int16: T.INT16,
+  int32: T.INT32,
+  int64: T.INT64,
+  uint8: T.UINT8,
+  uint16: T.UINT16,
+  uint32: T.UINT32,
+  uint64: T.UINT64,
+  bool: T.BOOL,
+  string: T.STRING,
 };
 
 /** A dim is a fixed size or a symbolic name (`batch`). */

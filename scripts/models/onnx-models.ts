@@ -1,5 +1,5 @@
 import { CNN, CNN_FLAT, type CnnWeights, convKernelToOihw } from './cnn-weights.js';
-import { encodeModel, initializer, node, valueInfo } from './onnx-builder.js';
+import { type ElemType, encodeModel, initializer, node, valueInfo } from './onnx-builder.js';
 
 const B = 'batch';
 
@@ -82,5 +82,42 @@ export function multiIoOnnx(): Uint8Array {
       node('Cast', ['greater'], ['greater_i64'], { to: 7 }),
       node('ReduceSum', ['greater_i64', 'row_axis'], ['count'], { keepdims: 0 }),
     ],
+  });
+}
+
+/** Every element type the runtimes carry, in the order `identity_dtypes` lists them. */
+export const IDENTITY_DTYPES = [
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'bool',
+  'string',
+] as const satisfies readonly ElemType[];
+
+/** IDENTITY_DTYPES without float16: the dtypes KServe typed contents and JSON can carry. */
+export const TYPED_CONTENT_DTYPES: readonly ElemType[] = IDENTITY_DTYPES.filter((d) => d !== 'float16');
+
+/**
+ * One Identity per element type: `in_<dtype>` [N,2] → `out_<dtype>` [N,2]. Lets the wire
+ * tests round-trip every dtype through a real runtime (`identity_dtypes`: all of them;
+ * `identity_no_fp16`: without float16, which KServe gRPC typed contents and v2 JSON cannot
+ * carry, so a request can feed every input that way).
+ */
+export function identityOnnx(name: string, dtypes: readonly ElemType[]): Uint8Array {
+  return encodeModel({
+    name,
+    doc: `out_<dtype> = in_<dtype> for ${dtypes.join(', ')}`,
+    inputs: dtypes.map((d) => valueInfo(`in_${d}`, d, [B, 2])),
+    outputs: dtypes.map((d) => valueInfo(`out_${d}`, d, [B, 2])),
+    initializers: [],
+    nodes: dtypes.map((d) => node('Identity', [`in_${d}`], [`out_${d}`])),
   });
 }

@@ -13,6 +13,8 @@ model can be batched.
 | \`cnn\` | onnx | \`image\` float32 [-1,28,28,1] | \`probabilities\` float32 [-1,10] | small CNN, softmax |
 | \`cnn_tfjs\` | tfjs (layers model) | \`image\` float32 [-1,28,28,1] | \`probabilities\` float32 [-1,10] | the same CNN, same weights |
 | \`multi_io\` | onnx | \`a\` float32 [-1,3], \`b\` float32 [-1,3], \`scale\` float32 [-1,1] | \`sum\` float32 [-1,3], \`weighted\` float32 [-1,3], \`greater\` bool [-1,3], \`count\` int64 [-1] | see below |
+| \`identity_dtypes\` | onnx | \`in_<dtype>\` [-1,2] for each dtype below | \`out_<dtype>\` [-1,2] | out = in (Identity) |
+| \`identity_no_fp16\` | onnx | the same without \`in_float16\` | the same without \`out_float16\` | out = in (Identity) |
 
 The CNN (both builds): NHWC image → conv 3×3, 8 filters, valid padding, ReLU → max-pool
 2×2 stride 2 → flatten (NHWC order, as Keras) → dense 10 → softmax. Weights come from a
@@ -20,6 +22,12 @@ mulberry32 PRNG with a fixed seed; the ONNX and TF.js outputs agree to 1e-5.
 
 \`multi_io\`: \`sum\` = a + b; \`weighted\` = (a − b) · scale (scale broadcast along the row);
 \`greater\` = a > b; \`count\` = per-row number of elements where a > b.
+
+\`identity_dtypes\`: one Identity per dtype tensorserve carries (float32, float64, float16,
+int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool, string); every request
+feeds all thirteen inputs. The wire tests round-trip each dtype through it.
+\`identity_no_fp16\` leaves float16 out, so KServe gRPC typed \`contents\` and v2 JSON, which
+cannot carry FP16, can feed every input.
 
 ## Example requests (TF Serving REST)
 

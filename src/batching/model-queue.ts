@@ -58,6 +58,7 @@ interface Task {
   readonly signal: AbortSignal | undefined;
   readonly resolve: (result: RequestResult) => void;
   readonly reject: (err: ServingError) => void;
+  readonly onStart: (() => void) | undefined;
   timer?: TimerHandle;
   onAbort?: () => void;
 }
@@ -157,7 +158,10 @@ export class ModelQueue implements DispatchQueue {
     for (const task of this.#queue.take(this.#capacity, accept)) {
       this.#dequeued(task);
       if (task.deadline <= now) task.reject(schedulerErrors.deadlineExceeded());
-      else tasks.push(task);
+      else {
+        task.onStart?.();
+        tasks.push(task);
+      }
     }
     this.#changed();
     if (tasks.length > 0) void this.#run(tasks, now);
@@ -197,6 +201,7 @@ export class ModelQueue implements DispatchQueue {
         signal,
         resolve,
         reject,
+        onStart: req.onStart,
       };
       if (deadline !== Infinity) {
         task.timer = this.#o.clock.setTimer(
@@ -284,6 +289,14 @@ export class ModelQueue implements DispatchQueue {
     if (Number.isNaN(due) || this.#timeoutMs === 0) return;
     this.#timer = this.#o.clock.setTimer(() => {
       this.#timer = undefined;
+      // Timers may fire a fraction of a millisecond before `due` on the clock's scale; then
+      // the batch is not ready yet and nothing else would wake the queue, so re-arm for the
+      // rest. Once due, a busy device wakes the queue itself when a slot frees.
+      if (due > this.#o.clock.now()) {
+        this.#timerDue = Number.NaN;
+        this.#changed();
+        return;
+      }
       this.#o.notify();
     }, due - this.#o.clock.now());
   }

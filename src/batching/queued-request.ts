@@ -16,6 +16,8 @@ export interface QueuedRequest {
   readonly signal?: AbortSignal;
   /** Sub-queue for fairness; undefined is the default tenant. */
   readonly tenant?: string;
+  /** Called when the request's batch starts running (once per chunk of a split request). Must not throw. */
+  readonly onStart?: () => void;
 }
 
 /** What a request gets back: its rows of the batch's outputs, and what metrics need. */

@@ -1,4 +1,5 @@
 import type { CallerIdentity } from './inference-core.js';
+import type { ModelNamespace as TenantNamespaces } from './tenancy/namespace.js';
 
 /**
  * Maps the model names callers use to the names the lifecycle manager knows. With tenancy
@@ -17,3 +18,18 @@ export const OPEN_NAMESPACE: ModelNamespace = {
   resolve: (_caller, name) => name,
   visibleModels: (_caller, names) => [...names],
 };
+
+/**
+ * The multi-tenant namespace over the tenancy module's rules. `exists(internal)` tells whether
+ * the manager's model list holds that internal name (a tenant's own model wins over a shared
+ * one of the same name).
+ */
+export function tenantNamespace(
+  namespaces: TenantNamespaces,
+  exists: (internal: string) => boolean,
+): ModelNamespace {
+  return {
+    resolve: (caller, name) => namespaces.lookupName(caller, name, exists),
+    visibleModels: (caller, names) => namespaces.visibleNames(caller, names),
+  };
+}

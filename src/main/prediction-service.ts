@@ -13,6 +13,8 @@ import type {
 import { selectOutputs, validateInputs } from './input-validation.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from './lifecycle/servable.js';
 import type { ModelNamespace } from './model-namespace.js';
+import type { AdmissionController, AdmissionTicket } from './tenancy/admission.js';
+import type { InFlightGate } from './tenancy/in-flight-gate.js';
 
 /** What the prediction service needs from the lifecycle manager. */
 export interface ServableSource {
@@ -34,6 +36,7 @@ export interface RequestQueue {
       deadline?: number;
       signal?: AbortSignal;
       tenant?: string;
+      onStart?: () => void;
     },
   ): Promise<{ outputs: TensorMap; queueMicros: number; batchSize: number; timings: BatchTimings }>;
 }
@@ -57,6 +60,13 @@ export interface PredictionServiceOptions {
   readonly queue: RequestQueue;
   readonly namespace: ModelNamespace;
   readonly maxTensorElements: number;
+  /**
+   * Per-tenant quotas (rate, max queued, server-wide queue bound), consulted before a request
+   * is queued; none when absent.
+   */
+  readonly admission?: AdmissionController;
+  /** Per-tenant `max_in_flight`; none when absent. */
+  readonly inFlight?: InFlightGate;
   /** Called once per predict, success or failure. Must not throw. */
   readonly observe?: (o: PredictObservation) => void;
   /** Reloads models through the same path as a config file reload (set by the server). */
@@ -64,9 +74,14 @@ export interface PredictionServiceOptions {
 }
 
 /**
- * The one core every front end calls. Resolves names through the tenant namespace, leases
- * a version from the manager for the whole call, validates inputs against that version's
- * signature and hands them to the batch scheduler.
+ * The one core every front end calls. Resolves names through the tenant namespace, admits the
+ * request under its tenant's quotas, leases a version from the manager for the whole call,
+ * validates inputs against that version's signature and hands them to the batch scheduler
+ * (after a slot under the tenant's `max_in_flight`, when it has one).
+ *
+ * A request is `queued` for admission from `admit` until its batch starts (at the in-flight
+ * gate or in the scheduler's queue), `in flight` while its batch runs, and is done in all cases
+ * when the call settles.
  */
 export class PredictionService implements InferenceCore {
   private readonly opts: PredictionServiceOptions;
@@ -83,14 +98,18 @@ export class PredictionService implements InferenceCore {
 
   async predict(call: PredictCall): Promise<PredictResult> {
     const started = performance.now();
-    const internal = this.opts.namespace.resolve(call.caller, call.model);
+    const tenant = call.caller?.tenant;
     let version: number | undefined;
+    let internal = call.model;
     let rows = 0;
     let queueMicros = 0;
     let timings: BatchTimings | undefined;
     let code = 'OK';
+    let ticket: AdmissionTicket | undefined;
     try {
       if (this.draining) throw new ServingError('UNAVAILABLE', 'The server is shutting down');
+      internal = this.opts.namespace.resolve(call.caller, call.model);
+      ticket = this.opts.admission?.admit(tenant);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
       const handle = this.acquire(call.model, internal, call.selector);
       try {
@@ -107,16 +126,28 @@ export class PredictionService implements InferenceCore {
         if (call.deadline !== undefined && call.deadline <= Date.now()) {
           throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');
         }
-        const result = await this.opts.queue.enqueue(handle.key, {
-          inputs,
-          outputNames,
-          deadline: call.deadline,
-          signal: call.signal,
-          tenant: call.caller?.tenant,
-        });
-        queueMicros = result.queueMicros;
-        timings = result.timings;
-        return { model: call.model, version: handle.version, signatureName, outputs: result.outputs };
+        const gate = this.opts.inFlight;
+        const release =
+          gate === undefined
+            ? undefined
+            : (gate.tryEnter(tenant) ?? (await gate.enter(tenant, call.signal, call.deadline)));
+        let outputs: TensorMap;
+        try {
+          const result = await this.opts.queue.enqueue(handle.key, {
+            inputs,
+            outputNames,
+            deadline: call.deadline,
+            signal: call.signal,
+            tenant,
+            onStart: ticket?.started,
+          });
+          outputs = result.outputs;
+          queueMicros = result.queueMicros;
+          timings = result.timings;
+        } finally {
+          release?.();
+        }
+        return { model: call.model, version: handle.version, signatureName, outputs };
       } finally {
         handle.release();
       }
@@ -125,10 +156,11 @@ export class PredictionService implements InferenceCore {
       code = e.code;
       throw e;
     } finally {
+      ticket?.done();
       this.opts.observe?.({
-        model: call.model,
+        model: internal,
         version,
-        tenant: call.caller?.tenant,
+        tenant,
         api: call.api ?? 'predict',
         entrypoint: call.entrypoint ?? 'unknown',
         code,
@@ -164,6 +196,11 @@ export class PredictionService implements InferenceCore {
     } finally {
       handle.release();
     }
+  }
+
+  /** The manager's name for `model` as `caller` names it (for per-model statistics). */
+  internalName(caller: CallerIdentity | undefined, model: string): string {
+    return this.opts.namespace.resolve(caller, model);
   }
 
   listModels(caller?: CallerIdentity): string[] {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { type Logger, pino } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
+import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
@@ -8,14 +10,18 @@ import type { ServerConfig } from './config/server-config.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
+import type { CallerIdentity } from './inference-core.js';
 import { ServableManager } from './lifecycle/manager.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
-import { OPEN_NAMESPACE } from './model-namespace.js';
+import { OPEN_NAMESPACE, tenantNamespace } from './model-namespace.js';
 import { ConfiguredModelRepository } from './model-repository.js';
 import { PredictionService } from './prediction-service.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
+import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
+import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
+import { TenancyServices } from './tenancy/tenancy-services.js';
 import { PoolVersionLoader } from './version-loader.js';
 
 const VERSION = packageVersion();
@@ -37,6 +43,7 @@ export class TensorServe {
   readonly manager: ServableManager;
   readonly metrics: ServerMetrics;
   readonly core: PredictionService;
+  readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
   private readonly watcher: ConfigWatcher | undefined;
   /** The model list the repository extension can load from (config, reloads). */
@@ -59,7 +66,12 @@ export class TensorServe {
       });
       this.pools.set(d.name, pool);
     }
-    this.metrics = new ServerMetrics({});
+    this.tenancy = new TenancyServices({
+      tenancy: config.tenancy,
+      devices: config.devices,
+      maxQueuedRequests: config.limits.maxQueuedRequests,
+    });
+    this.metrics = new ServerMetrics({ tenantLabel: this.tenancy.enabled });
     this.scheduler = new BatchScheduler({
       onBatch: (b) => {
         const v = this.loader.loaded.get(b.key);
@@ -75,22 +87,38 @@ export class TensorServe {
         });
       },
     });
-    this.loader = new PoolVersionLoader(this.pools, this.scheduler);
+    for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
+    this.loader = new PoolVersionLoader(this.pools, this.scheduler, this.tenancy.budget, (v, r) =>
+      logger.info(
+        {
+          model: v.model,
+          version: v.version,
+          device: v.device,
+          tenant: v.tenant,
+          estimated_bytes: r.estimatedBytes,
+          measured_bytes: r.measuredBytes,
+        },
+        'model version memory',
+      ),
+    );
     this.manager = new ServableManager({
       loader: this.loader,
       pollIntervalMs: config.pollIntervalMs,
       logger,
     });
-    this.metrics = new ServerMetrics({});
     this.core = new PredictionService({
       servables: this.manager,
       queue: this.scheduler,
-      namespace: OPEN_NAMESPACE,
+      namespace: this.tenancy.enabled
+        ? tenantNamespace(this.tenancy.namespaces, (name) => this.manager.modelConfig(name) !== undefined)
+        : OPEN_NAMESPACE,
+      admission: this.tenancy.admission,
+      inFlight: this.tenancy.enabled ? this.tenancy.inFlight : undefined,
       maxTensorElements: config.limits.maxTensorElements,
       observe: (o) => this.metrics.recordRequest(o),
       reload: (models) => this.reloadModels(models),
     });
-    this.configured = config.models;
+    this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
       this.watcher = new ConfigWatcher(
@@ -121,7 +149,7 @@ export class TensorServe {
     const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'tensorserve' } });
     const server = new TensorServe(config, logger, options);
     try {
-      await server.manager.setModels(config.models);
+      await server.manager.setModels(server.configured);
       server.manager.start();
       server.watcher?.start();
       await server.openFrontEnds();
@@ -141,6 +169,7 @@ export class TensorServe {
         'model version',
       );
     });
+    registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
     this.metrics.setPendingProvider(() =>
       [...this.loader.loaded].map(([key, v]) => ({
         model: v.model,
@@ -160,7 +189,8 @@ export class TensorServe {
 
   private async openFrontEnds(): Promise<void> {
     const c = this.config;
-    const authenticate = () => undefined;
+    const authenticate = (headers: IncomingHttpHeaders) =>
+      this.tenancy.authenticate(credentialsFromHeaders(headers));
     if (c.restPort >= 0) {
       const repository = new ConfiguredModelRepository({
         configured: () => this.configured,
@@ -179,13 +209,24 @@ export class TensorServe {
         plugins: [
           (app) => registerMetricsRoutes(app, this.metrics),
           (app) =>
+            app.get('/admin/tenants', async (request, reply) => {
+              try {
+                requireAdmin(authenticate(request.headers));
+                const report = tenancyReport(this.tenancy, (key) => this.loader.loaded.get(key));
+                return reply.type('application/json').send(JSON.stringify(report));
+              } catch (err) {
+                return sendError(reply, err);
+              }
+            }),
+          (app) =>
             registerKServeRoutes(app, this.core, {
               limits: c.limits,
               defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
               authenticate,
               serverVersion: VERSION,
               repository,
-              stats: (model, version) => this.metrics.stats(model, version),
+              stats: (model, version, caller?: CallerIdentity) =>
+                this.metrics.stats(caller ? this.core.internalName(caller, model) : model, version),
             }),
         ],
       });
@@ -197,6 +238,9 @@ export class TensorServe {
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,
         maxTensorElements: c.limits.maxTensorElements,
+        authenticate: this.tenancy.enabled
+          ? (credentials) => this.tenancy.authenticate(credentials)
+          : undefined,
         onInternalError: (err, method) => this.logger.error({ err, method }, 'grpc call failed'),
         reload: {
           baseDir: c.baseDir,
@@ -220,10 +264,11 @@ export class TensorServe {
    * unloaded. Resolves when the new versions are AVAILABLE or failed.
    */
   async reloadModels(models: readonly ModelConfig[]): Promise<void> {
+    const managed = models.map((m) => this.tenancy.toManaged(m));
     const known = new Map(this.configured.map((m) => [m.name, m]));
-    for (const m of models) known.set(m.name, m);
+    for (const m of managed) known.set(m.name, m);
     this.configured = [...known.values()];
-    await this.manager.setModels(models);
+    await this.manager.setModels(managed);
   }
 
   /**
@@ -232,6 +277,7 @@ export class TensorServe {
    */
   async close(): Promise<void> {
     this.core.setDraining(true);
+    this.tenancy.admission.draining = true;
     this.grpc?.setServing(false);
     this.manager.stop();
     await this.watcher?.stop();
@@ -240,4 +286,8 @@ export class TensorServe {
     await this.manager.close();
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
+}
+
+function requireAdmin(caller: CallerIdentity | undefined): void {
+  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
 }

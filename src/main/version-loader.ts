@@ -5,59 +5,83 @@ import type { DevicePool } from '../workers/device-pool.js';
 import { detectPlatform, estimateModelBytes } from '../workers/platform.js';
 import type { ModelConfig } from './config/model-config.js';
 import type { LoadedVersion, VersionLoader } from './lifecycle/loader.js';
+import type { MemoryBudget, ReservationInfo } from './tenancy/memory-budget.js';
 
 let generation = 0;
+
+/** What each loaded key is (metrics, memory reports). `model` is the manager's (internal) name. */
+export interface LoadedVersionInfo {
+  readonly model: string;
+  readonly version: number;
+  readonly device: string;
+  readonly tenant: string | undefined;
+}
+
+/** Called after each load with the version's memory: estimated before loading, measured after. */
+export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInfo) => void;
 
 /**
  * Loads a version directory onto its model's device pool and registers it with the batch
  * scheduler; unloads in the reverse order (the scheduler drains the version's queue first).
  * Keys are unique per load, so a reloaded version never collides with its predecessor.
+ *
+ * With a memory budget, the version's estimated bytes (its files times the workers that will
+ * hold a session) are reserved against its device and tenant before anything is loaded; a
+ * reservation that does not fit rejects with RESOURCE_EXHAUSTED, which becomes that version's
+ * status, and nothing already loaded is touched. The measured bytes replace the estimate after
+ * loading; the reservation is released after unloading or a failed load.
  */
 export class PoolVersionLoader implements VersionLoader {
-  /** What each loaded key is, for metrics (pending requests per version). */
-  readonly loaded = new Map<
-    string,
-    { readonly model: string; readonly version: number; readonly device: string }
-  >();
+  readonly loaded = new Map<string, LoadedVersionInfo>();
 
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
     private readonly scheduler: BatchScheduler,
+    private readonly budget?: MemoryBudget,
+    private readonly report?: MemoryReport,
   ) {}
 
   async load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion> {
     const pool = this.pools.get(model.device);
     if (!pool) throw new ServingError('FAILED_PRECONDITION', `Device '${model.device}' has no worker pool`);
     const platform = model.platform ?? (await detectPlatform(versionDir));
-    const estimated = await estimateModelBytes(versionDir);
-    const key = `${model.tenant ?? ''}/${model.name}/${version}#${++generation}`;
-    const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances });
+    const workers = pool.stats().workers;
+    const holders = model.instances === 0 ? workers : Math.min(model.instances, workers);
+    const estimated = (await estimateModelBytes(versionDir)) * holders;
+    const key = `${model.name}/${version}#${++generation}`;
+    this.budget?.reserve({ key, device: model.device, tenant: model.tenant, bytes: estimated });
     try {
-      const batching = loaded.signature.batched ? model.batching : BATCHING_OFF;
-      const workers = pool.stats().workers;
-      const holders = model.instances === 0 ? workers : Math.min(model.instances, workers);
-      this.scheduler.addModel(key, {
-        executor: pool,
-        signature: loaded.signature,
-        batching: { ...batching, numBatchThreads: batching.numBatchThreads || holders },
-        modelName: model.name,
-      });
+      const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances });
+      try {
+        const batching = loaded.signature.batched ? model.batching : BATCHING_OFF;
+        this.scheduler.addModel(key, {
+          executor: pool,
+          signature: loaded.signature,
+          batching: { ...batching, numBatchThreads: batching.numBatchThreads || holders },
+          modelName: model.name,
+        });
+      } catch (err) {
+        await pool.unload(key);
+        throw err;
+      }
+      const info = { model: model.name, version, device: model.device, tenant: model.tenant };
+      this.loaded.set(key, info);
+      const reservation = this.budget?.adjust(key, loaded.memoryBytes);
+      if (reservation !== undefined) this.report?.(info, reservation);
+      return { key, platform, signature: loaded.signature, memoryBytes: loaded.memoryBytes || estimated };
     } catch (err) {
-      await pool.unload(key);
+      this.budget?.release(key);
       throw err;
     }
-    this.loaded.set(key, { model: model.name, version, device: model.device });
-    return {
-      key,
-      platform,
-      signature: loaded.signature,
-      memoryBytes: Math.max(loaded.memoryBytes, estimated),
-    };
   }
 
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {
     this.loaded.delete(loaded.key);
-    await this.scheduler.removeModel(loaded.key);
-    await this.pools.get(model.device)?.unload(loaded.key);
+    try {
+      await this.scheduler.removeModel(loaded.key);
+      await this.pools.get(model.device)?.unload(loaded.key);
+    } finally {
+      this.budget?.release(loaded.key);
+    }
   }
 }

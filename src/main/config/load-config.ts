@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
+import { checkModelTenancy } from '../tenancy/namespace.js';
+import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from '../tenancy/tenant-config.js';
 import { ConfigError, formatAjvError } from './config-error.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
@@ -56,6 +58,7 @@ interface RawConfig {
       max_json_depth: number;
       max_tensor_elements: number;
       max_grpc_message_bytes: number;
+      max_queued_requests: number;
     };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
@@ -63,6 +66,8 @@ interface RawConfig {
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
+  admin_keys?: unknown[];
+  admin_client_cert_subjects?: unknown[];
 }
 
 /** Defaults a model takes when neither it nor `model_defaults` says otherwise. */
@@ -103,6 +108,8 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
   const devices = buildDevices(copy);
   const models = copy.models.map((m, i) => buildModel(m, i, copy.model_defaults, baseDir, problems));
   checkModels(models, devices, problems);
+  const tenancy = buildTenancy(copy, source, baseDir, problems);
+  if (tenancy !== undefined) problems.push(...checkModelTenancy(models, tenancy));
   if (problems.length > 0) throw new ConfigError(source, problems);
   const s = copy.server;
   const config: ServerConfig = {
@@ -118,6 +125,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
       maxJsonDepth: s.limits.max_json_depth,
       maxTensorElements: s.limits.max_tensor_elements,
       maxGrpcMessageBytes: s.limits.max_grpc_message_bytes,
+      maxQueuedRequests: s.limits.max_queued_requests,
     },
     tls: s.tls
       ? {
@@ -130,12 +138,35 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     devices,
     models,
     modelDefaults: copy.model_defaults,
-    tenants: copy.tenants,
+    tenancy: tenancy ?? TENANCY_OFF,
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
+}
+
+/** Resolves the tenancy keys (key references become digests); problems join the config's own. */
+function buildTenancy(
+  raw: RawConfig,
+  source: string,
+  baseDir: string,
+  problems: string[],
+): TenancyConfig | undefined {
+  try {
+    return resolveTenancy(
+      {
+        tenants: raw.tenants,
+        admin_keys: raw.admin_keys,
+        admin_client_cert_subjects: raw.admin_client_cert_subjects,
+      },
+      { baseDir, source },
+    );
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+    return undefined;
+  }
 }
 
 function buildDevices(raw: RawConfig): DeviceConfig[] {

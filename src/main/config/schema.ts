@@ -3,6 +3,8 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
+import { tenancySchemaProperties } from '../tenancy/tenant-config.js';
+
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
 
@@ -103,6 +105,8 @@ export const serverConfigSchema = {
             max_json_depth: { ...positiveInt, default: 64 },
             max_tensor_elements: { ...positiveInt, default: 16 * 1024 * 1024 },
             max_grpc_message_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
+            // Server-wide bound on requests waiting to run (0 = none); over it → 503 / UNAVAILABLE.
+            max_queued_requests: { ...nonNegativeInt, default: 0 },
           },
         },
         tls: {
@@ -138,6 +142,6 @@ export const serverConfigSchema = {
       },
     },
     models: { type: 'array', default: [], items: modelSchema },
-    tenants: { type: 'array', default: [], items: { type: 'object' } },
+    ...tenancySchemaProperties,
   },
 } as const;

@@ -1,3 +1,4 @@
+import type { TenancyConfig } from '../tenancy/tenant-config.js';
 import type { ModelDefaults } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 
@@ -26,6 +27,8 @@ export interface RequestLimits {
   readonly maxJsonDepth: number;
   readonly maxTensorElements: number;
   readonly maxGrpcMessageBytes: number;
+  /** Requests of all tenants waiting to run before new ones get UNAVAILABLE (0 = no bound). */
+  readonly maxQueuedRequests: number;
 }
 
 /** The validated, frozen server configuration. Built only by `loadConfig`/`configFromFlags`. */
@@ -46,8 +49,8 @@ export interface ServerConfig {
   readonly models: readonly ModelConfig[];
   /** `model_defaults`, kept for model lists that arrive later (text config file, reload RPC). */
   readonly modelDefaults: ModelDefaults;
-  /** Raw, validated `tenants` section (resolved by the tenancy module); empty = tenancy off. */
-  readonly tenants: readonly unknown[];
+  /** Tenants, admin keys and quotas with every key resolved to its digest; `enabled` false = open server. */
+  readonly tenancy: TenancyConfig;
   /** Directory relative paths in the config were resolved against. */
   readonly baseDir: string;
   /** TF Serving text-format model list (`--model_config_file`), re-read every `configPollIntervalMs` when > 0. */

@@ -1,6 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
 import type { CallerIdentity } from '../inference-core.js';
+import type { Credentials } from '../tenancy/authenticator.js';
 
 /** Per-request values a route handler needs beside the body. */
 export interface CallContext {
@@ -55,4 +58,32 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
     .code(e.httpStatus)
     .type('application/json')
     .send(JSON.stringify({ error: e.message }));
+}
+
+/**
+ * Key under which the REST server puts the CN of a client certificate the TLS layer verified
+ * (mutual TLS) on the request's headers object. A symbol, so no client can send it.
+ */
+export const PEER_CERT_CN: unique symbol = Symbol('tensorserve.peerCertCN');
+
+/** Records a verified client certificate's CN on the request (call from an onRequest hook). */
+export function notePeerCertificate(request: FastifyRequest): void {
+  const socket = request.raw.socket as TLSSocket;
+  if (!socket.authorized || typeof socket.getPeerCertificate !== 'function') return;
+  const cn: unknown = socket.getPeerCertificate()?.subject?.CN;
+  const value = Array.isArray(cn) ? cn[0] : cn;
+  if (typeof value === 'string' && value !== '') {
+    (request.raw.headers as Record<symbol, unknown>)[PEER_CERT_CN] = value;
+  }
+}
+
+/** What a REST request presents: `authorization`, `x-api-key` and a verified client certificate's CN. */
+export function credentialsFromHeaders(headers: IncomingHttpHeaders): Credentials {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const cn = (headers as Record<symbol, unknown>)[PEER_CERT_CN];
+  return {
+    authorization: one(headers.authorization),
+    apiKey: one(headers['x-api-key']),
+    clientCertCN: typeof cn === 'string' ? cn : undefined,
+  };
 }

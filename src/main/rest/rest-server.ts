@@ -5,7 +5,7 @@ import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
 import type { InferenceCore } from '../inference-core.js';
 import { registerHealthRoutes } from './health-routes.js';
-import { sendError } from './rest-context.js';
+import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 import { registerTfServingRoutes } from './tfserving-routes.js';
 
@@ -88,6 +88,12 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
     );
   });
+  if (opts.tls?.requireClientCert) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      notePeerCertificate(request);
+      done();
+    });
+  }
   registerTfServingRoutes(app, core, opts);
   registerHealthRoutes(app, core);
   for (const plugin of opts.plugins ?? []) plugin(app);

@@ -84,6 +84,24 @@ export class ModelNamespace {
     throw servableNotFound(requestedName, selector);
   }
 
+  /**
+   * Like `resolve`, but never throws: a name the caller may not see maps into the caller's own
+   * namespace (`tenant/name`), where no model of that name exists, so the manager raises its
+   * own not-found error for it, word for word the one for a missing model (after the caller's
+   * view rewrites `tenant/name` back to `name`).
+   */
+  lookupName(
+    caller: CallerIdentity | undefined,
+    requestedName: string,
+    exists: (internal: string) => boolean,
+  ): string {
+    if (!this.tenancy.enabled || caller?.admin) return requestedName;
+    const own = `${caller?.tenant ?? ''}${NAMESPACE_SEPARATOR}${requestedName}`;
+    if (caller?.tenant === undefined || requestedName.includes(NAMESPACE_SEPARATOR)) return own;
+    if (exists(own)) return own;
+    return this.sharedVisible(caller.tenant, requestedName) ? requestedName : own;
+  }
+
   /** Whether `caller` may see the model with this internal name. */
   canSee(caller: CallerIdentity | undefined, internal: string): boolean {
     if (!this.tenancy.enabled) return true;

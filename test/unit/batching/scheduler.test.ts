@@ -52,6 +52,28 @@ describe('BatchScheduler batch formation', () => {
     assert.ok(Math.abs(r2.queueMicros - 600) < 1);
   });
 
+  it('closes a timed-out batch even when its timer fires a little early (no hang)', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000 });
+    // The first timer fires 0.3 ms before it is due, as libuv's millisecond timers can.
+    const setTimer = clock.setTimer.bind(clock);
+    let early = true;
+    clock.setTimer = (cb, ms) => {
+      const handle = setTimer(cb, early ? ms - 0.3 : ms);
+      early = false;
+      return handle;
+    };
+    const p = enqueue(1, 1);
+    await flush();
+    clock.advance(0.8);
+    await flush();
+    assert.equal(exec.batches.length, 0, 'not due yet');
+    clock.advance(0.3);
+    await flush();
+    assert.equal(exec.batches.length, 1, 'the re-armed timer closed the batch');
+    exec.complete(exec.batches[0]);
+    await p;
+  });
+
   it('closes a full batch without waiting', async () => {
     const { exec, enqueue } = setup({ maxBatchSize: 4, batchTimeoutMicros: 1e6 });
     for (let i = 0; i < 4; i++) void enqueue();

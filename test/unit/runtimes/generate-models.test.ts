@@ -44,6 +44,8 @@ describe('generate-models', () => {
       'half_plus_two/1/model.onnx',
       'half_plus_two_tfjs/1/group1-shard1of1.bin',
       'half_plus_two_tfjs/1/model.json',
+      'identity_dtypes/1/model.onnx',
+      'identity_no_fp16/1/model.onnx',
       'multi_io/1/model.onnx',
     ]);
     await assertSameTree(first, second);

@@ -1,0 +1,73 @@
+import type { ModelConfig } from '../config/model-config.js';
+import type { DeviceConfig } from '../config/server-config.js';
+import type { CallerIdentity } from '../inference-core.js';
+import { AdmissionController } from './admission.js';
+import { Authenticator, type Credentials } from './authenticator.js';
+import { InFlightGate } from './in-flight-gate.js';
+import { MemoryBudget } from './memory-budget.js';
+import { internalModelName, ModelNamespace, NAMESPACE_SEPARATOR } from './namespace.js';
+import type { TenancyConfig } from './tenant-config.js';
+
+export interface TenancyServicesOptions {
+  readonly tenancy: TenancyConfig;
+  readonly devices: readonly DeviceConfig[];
+  /** Server-wide bound on requests waiting to run (0 = none). */
+  readonly maxQueuedRequests: number;
+}
+
+/**
+ * Everything tenancy adds to a running server, built once from the config: who the caller
+ * is (Authenticator), which models it sees (ModelNamespace), its request quotas
+ * (AdmissionController, InFlightGate) and the memory budgets (MemoryBudget). With no tenants
+ * configured it is the open single-tenant server: every caller is anonymous and unlimited,
+ * only the server-wide queue bound and the device memory budgets apply.
+ */
+export class TenancyServices {
+  readonly tenancy: TenancyConfig;
+  readonly authenticator: Authenticator;
+  readonly namespaces: ModelNamespace;
+  readonly admission: AdmissionController;
+  readonly inFlight: InFlightGate;
+  readonly budget: MemoryBudget;
+
+  constructor(options: TenancyServicesOptions) {
+    const { tenancy } = options;
+    this.tenancy = tenancy;
+    this.authenticator = new Authenticator(tenancy);
+    this.namespaces = new ModelNamespace(tenancy);
+    this.admission = new AdmissionController(tenancy.tenants, {
+      maxQueuedTotal: options.maxQueuedRequests,
+    });
+    this.inFlight = new InFlightGate(tenancy.tenants.map((t) => [t.id, t.quotas.maxInFlight] as const));
+    this.budget = MemoryBudget.fromConfig(options.devices, tenancy.tenants);
+  }
+
+  get enabled(): boolean {
+    return this.tenancy.enabled;
+  }
+
+  /**
+   * The caller for a front end: undefined when tenancy is off (the front ends' "open"
+   * convention), else the tenant or admin. Throws ServingError UNAUTHENTICATED.
+   */
+  authenticate(credentials: Credentials): CallerIdentity | undefined {
+    return this.tenancy.enabled ? this.authenticator.authenticate(credentials) : undefined;
+  }
+
+  /**
+   * The model as the lifecycle manager knows it: a tenant's model is renamed `tenant/name`.
+   * A tenant-less model named `tenant/name` (from a reload RPC or text config) is given to
+   * that tenant when it exists; anything else is a shared model.
+   */
+  toManaged(model: ModelConfig): ModelConfig {
+    if (model.tenant !== undefined) {
+      const prefix = `${model.tenant}${NAMESPACE_SEPARATOR}`;
+      return model.name.startsWith(prefix) ? model : { ...model, name: internalModelName(model) };
+    }
+    const i = model.name.indexOf(NAMESPACE_SEPARATOR);
+    if (i > 0 && this.tenancy.tenants.some((t) => t.id === model.name.slice(0, i))) {
+      return { ...model, tenant: model.name.slice(0, i) };
+    }
+    return model;
+  }
+}
