@@ -11,7 +11,10 @@ export interface BatchingOptions {
   readonly maxEnqueuedBatches: number;
   /** Batches of this model that may execute at once (config's 0 = one per worker holding the model, resolved at load). */
   readonly numBatchThreads: number;
-  /** Increasing sizes, last = maxBatchSize; batches are padded up to the next size. Empty = no padding. */
+  /**
+   * Increasing sizes, last = maxBatchSize (maxExecutionBatchSize when splitting is on);
+   * batches are padded up to the next size. Empty = no padding.
+   */
   readonly allowedBatchSizes: readonly number[];
   /** Pad non-batch dims up to the batch's largest instead of refusing to mix shapes. */
   readonly padVariableLengthInputs: boolean;

@@ -20,13 +20,29 @@ export function validateBatching(b: BatchingOptions): void {
   if (!Number.isInteger(b.maxQueueSize) || b.maxQueueSize < 0) {
     fail('batching.maxQueueSize must be a non-negative integer');
   }
-  if (b.enableLargeBatchSplitting) positiveInt('maxExecutionBatchSize', b.maxExecutionBatchSize);
+  if (b.enableLargeBatchSplitting) {
+    positiveInt('maxExecutionBatchSize', b.maxExecutionBatchSize);
+    if (b.maxExecutionBatchSize > b.maxBatchSize) {
+      fail(`batching.maxExecutionBatchSize must be <= maxBatchSize (${b.maxBatchSize})`);
+    }
+  }
   let previous = 0;
   for (const size of b.allowedBatchSizes) {
     if (!Number.isInteger(size) || size <= previous) {
       fail('batching.allowedBatchSizes must be increasing positive integers');
     }
     previous = size;
+  }
+  // Padding must never exceed what one executed batch may hold.
+  if (b.allowedBatchSizes.length > 0) {
+    if (b.enableLargeBatchSplitting && previous !== b.maxExecutionBatchSize) {
+      fail(
+        `batching.allowedBatchSizes must end with maxExecutionBatchSize (${b.maxExecutionBatchSize}) when enableLargeBatchSplitting is on`,
+      );
+    }
+    if (!b.enableLargeBatchSplitting && previous !== b.maxBatchSize) {
+      fail(`batching.allowedBatchSizes must end with maxBatchSize (${b.maxBatchSize})`);
+    }
   }
 }
 

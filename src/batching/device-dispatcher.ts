@@ -4,7 +4,10 @@ import type { BatchCandidate, SelectionPolicy } from './selection-policy.js';
 
 /** A model queue as the dispatcher drives it. */
 export interface DispatchQueue extends BatchCandidate {
-  /** True when a batch may start now (one is closed or timed out, and a model slot is free). */
+  /**
+   * True when a batch may start now: one is closed or timed out, the model is below its
+   * numBatchThreads, and the executor has a free slot for this model (`freeSlotsFor`).
+   */
   ready(now: number): boolean;
   /**
    * Forms the next batch and hands it to the executor. May start nothing when every taken
@@ -20,7 +23,11 @@ export interface DispatchQueue extends BatchCandidate {
  * model cannot starve another. Pumps run in a microtask, so requests arriving in the same
  * tick can share a batch. Owned by the BatchScheduler.
  *
- * Relies on `executor.freeSlots()` dropping as soon as `run()` is called.
+ * A queue whose model has no free slot (its workers are busy while others are free) is not
+ * ready, so the policy skips it and its batch keeps growing; the executor's slot-free
+ * callback pumps again when one of its workers frees.
+ *
+ * Relies on `executor.freeSlots()` and `freeSlotsFor()` dropping as soon as `run()` is called.
  */
 export class DeviceDispatcher {
   readonly executor: BatchExecutor;

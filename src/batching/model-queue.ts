@@ -142,7 +142,11 @@ export class ModelQueue implements DispatchQueue {
 
   ready(now: number): boolean {
     if (this.#queue.size === 0 || this.#running >= this.#o.batching.numBatchThreads) return false;
-    if (this.#closing || this.#queue.rows >= this.#capacity || this.#shapes.size > 1) return true;
+    // Handing the batch over now would only queue it inside the pool: let it grow instead.
+    if (this.executor.freeSlotsFor !== undefined && this.executor.freeSlotsFor(this.key) <= 0) return false;
+    if (this.#closing || this.#queue.rows >= this.#capacity) return true;
+    // Differently shaped requests close the open batch only when they cannot share it.
+    if (this.#shapes.size > 1 && !this.#o.batching.padVariableLengthInputs) return true;
     return now - this.#queue.oldest()!.enqueuedAt >= this.#timeoutMs;
   }
 
@@ -181,7 +185,7 @@ export class ModelQueue implements DispatchQueue {
 
   #push(req: QueuedRequest, inputs: TensorMap, rows: number, signal: AbortSignal | undefined) {
     return new Promise<RequestResult>((resolve, reject) => {
-      if (signal?.aborted) return reject(schedulerErrors.cancelled());
+      if (signal?.aborted) return reject(abortError(signal));
       const now = this.#o.clock.now();
       const queueTimeout = this.#o.batching.defaultQueueTimeoutMicros;
       const deadline = Math.min(
@@ -210,7 +214,7 @@ export class ModelQueue implements DispatchQueue {
         );
       }
       if (signal !== undefined) {
-        task.onAbort = () => this.#withdraw(task, schedulerErrors.cancelled());
+        task.onAbort = () => this.#withdraw(task, abortError(signal));
         signal.addEventListener('abort', task.onAbort, { once: true });
       }
       this.#queue.push(task);
@@ -241,7 +245,10 @@ export class ModelQueue implements DispatchQueue {
     this.#running++;
     const rows = tasks.map((t) => t.rows);
     const total = rows.reduce((a, b) => a + b, 0);
-    const padded = this.#batched ? paddedBatchSize(total, this.#o.batching.allowedBatchSizes) : total;
+    // Validation makes the last allowed size the capacity; the cap keeps padding within it regardless.
+    const padded = this.#batched
+      ? Math.min(paddedBatchSize(total, this.#o.batching.allowedBatchSizes), this.#capacity)
+      : total;
     try {
       const inputs = this.#batched
         ? assembleBatch(
@@ -307,6 +314,15 @@ export class ModelQueue implements DispatchQueue {
     this.#drained = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * The error for a request withdrawn by its signal: the abort reason when it is a ServingError
+ * (a front end aborting at a deadline says DEADLINE_EXCEEDED), CANCELLED otherwise.
+ */
+function abortError(signal: AbortSignal): ServingError {
+  const reason: unknown = signal.reason;
+  return reason instanceof ServingError ? reason : schedulerErrors.cancelled();
 }
 
 /** Outputs the batch must produce: the union of the requests' lists; empty (all) if any wants all. */

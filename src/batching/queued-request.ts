@@ -10,9 +10,15 @@ export interface QueuedRequest {
   readonly inputs: TensorMap;
   /** Outputs wanted; empty means all of the model's outputs. */
   readonly outputNames: readonly string[];
-  /** Absolute deadline in ms on the scheduler clock's scale (Date.now() for the real clock). */
+  /**
+   * Absolute deadline in ms on the scheduler clock's scale (`BatchScheduler.clock.now()`).
+   * Callers holding an epoch (Date.now()) deadline convert it when they enqueue.
+   */
   readonly deadline?: number;
-  /** Aborting it while the request is queued removes it (CANCELLED); once running it completes. */
+  /**
+   * Aborting it while the request is queued removes it, rejecting with the abort reason when
+   * that is a ServingError, else CANCELLED; once running it completes.
+   */
   readonly signal?: AbortSignal;
   /** Sub-queue for fairness; undefined is the default tenant. */
   readonly tenant?: string;

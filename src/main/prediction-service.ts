@@ -26,8 +26,12 @@ export interface ServableSource {
   setModels(models: readonly ModelConfig[]): Promise<void>;
 }
 
-/** What the prediction service needs from the batch scheduler. */
+/**
+ * What the prediction service needs from the batch scheduler. `deadline` is on `clock`'s
+ * scale; the service converts the front ends' epoch (Date.now()) deadlines when it enqueues.
+ */
 export interface RequestQueue {
+  readonly clock: { now(): number };
   enqueue(
     key: string,
     req: {
@@ -136,7 +140,7 @@ export class PredictionService implements InferenceCore {
           const result = await this.opts.queue.enqueue(handle.key, {
             inputs,
             outputNames,
-            deadline: call.deadline,
+            deadline: toQueueClock(call.deadline, this.opts.queue.clock),
             signal: call.signal,
             tenant,
             onStart: ticket?.started,
@@ -152,7 +156,8 @@ export class PredictionService implements InferenceCore {
         handle.release();
       }
     } catch (err) {
-      const e = ServingError.from(err);
+      // Errors from the scheduler or a worker name the model version by its internal name.
+      const e = asCallerSeesError(call.model, internal, ServingError.from(err));
       code = e.code;
       throw e;
     } finally {
@@ -235,6 +240,14 @@ export class PredictionService implements InferenceCore {
 }
 
 /**
+ * Converts an epoch deadline (front ends use Date.now()) to the scheduler clock's scale at
+ * the moment of enqueueing; the two clocks drift apart over a process's life.
+ */
+function toQueueClock(deadline: number | undefined, clock: { now(): number }): number | undefined {
+  return deadline === undefined ? undefined : deadline - Date.now() + clock.now();
+}
+
+/**
  * Runs a manager call, rewriting the internal model name in its error message into the
  * name the caller used, so a tenant's view never shows namespaces.
  */
@@ -242,7 +255,15 @@ function asCallerSees<T>(model: string, internal: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (internal === model || !(err instanceof ServingError)) throw err;
-    throw new ServingError(err.code, err.message.split(internal).join(model), { cause: err });
+    if (!(err instanceof ServingError)) throw err;
+    throw asCallerSeesError(model, internal, err);
   }
+}
+
+function asCallerSeesError(model: string, internal: string, err: ServingError): ServingError {
+  if (internal === model || !err.message.includes(internal)) return err;
+  return new ServingError(err.code, err.message.split(internal).join(model), {
+    cause: err,
+    retryAfterSeconds: err.retryAfterSeconds,
+  });
 }

@@ -51,7 +51,8 @@ export class PoolVersionLoader implements VersionLoader {
     const key = `${model.name}/${version}#${++generation}`;
     this.budget?.reserve({ key, device: model.device, tenant: model.tenant, bytes: estimated });
     try {
-      const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances });
+      const label = `model '${model.name}' version ${version}`;
+      const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
       try {
         const batching = loaded.signature.batched ? model.batching : BATCHING_OFF;
         this.scheduler.addModel(key, {

@@ -8,7 +8,7 @@ import {
 } from './device-pool-options.js';
 import { type LoadedPlacement, type ModelPlacement, validatePlacement } from './model-placement.js';
 import { type DevicePoolStats, poolStats } from './pool-stats.js';
-import { prepareTransfer } from './tensor-transfer.js';
+import { prepareTransfer, receiveTransfer } from './tensor-transfer.js';
 import type { LoadReply, LoadTask, ModelDescriptor, ReplyOf, RunTask } from './worker-protocol.js';
 import { WorkerSlot } from './worker-slot.js';
 
@@ -138,8 +138,8 @@ export class DevicePool implements BatchExecutor {
   }
 
   /**
-   * Runs one closed batch on the least busy worker holding the model. Numeric input
-   * buffers are transferred (detached here). Rejects with NOT_FOUND for a key not loaded,
+   * Runs one closed batch on the least busy worker holding the model. Input buffers are
+   * transferred (numeric ones detached here; strings packed into one moved buffer). Rejects with NOT_FOUND for a key not loaded,
    * UNAVAILABLE when the worker dies or the pool is stopping, and with the runtime's
    * error (the worker survives) when inference fails.
    */
@@ -157,7 +157,7 @@ export class DevicePool implements BatchExecutor {
     try {
       reply = await slot.call(task, transferList);
     } catch (err) {
-      throw this.#threadError(slot, key, 'running', err);
+      throw this.#threadError(slot, entry.model.label, 'running', err);
     } finally {
       slot.running--;
       this.#released(slot);
@@ -165,7 +165,7 @@ export class DevicePool implements BatchExecutor {
     if (!reply.ok) throw new ServingError(reply.error.code, reply.error.message);
     // The worker loaded the session itself (safety net after a replacement): record it.
     if (reply.loaded && this.#placements.get(key) === entry) slot.models.add(key);
-    return { outputs: reply.outputs, timings: reply.timings };
+    return { outputs: receiveTransfer(reply.outputs), timings: reply.timings };
   }
 
   /** Workers not running anything now; 0 once closing. */
@@ -176,12 +176,21 @@ export class DevicePool implements BatchExecutor {
     return n;
   }
 
-  /** Free workers that hold a session of `key` (what a model-aware dispatcher needs). */
+  /**
+   * Free workers a batch of `key` would run on now: those holding its session. When no
+   * worker holds it (every reload failed, or the key is not placed) a run may go to any
+   * worker (it loads lazily, or fails fast), so then every free worker counts.
+   */
   freeSlotsFor(key: string): number {
     if (this.#state !== 'open') return 0;
-    let n = 0;
-    for (const slot of this.#slots) if (slot.free && slot.models.has(key)) n++;
-    return n;
+    let holders = 0;
+    let free = 0;
+    for (const slot of this.#slots) {
+      if (!slot.models.has(key)) continue;
+      holders++;
+      if (slot.free) free++;
+    }
+    return holders === 0 ? this.freeSlots() : free;
   }
 
   /** Registers a callback run whenever a worker becomes free. Returns an unsubscribe function. */
@@ -216,7 +225,7 @@ export class DevicePool implements BatchExecutor {
     try {
       reply = await slot.call({ kind: 'load', model });
     } catch (err) {
-      throw this.#threadError(slot, model.key, 'loading', err);
+      throw this.#threadError(slot, model.label, 'loading', err);
     } finally {
       this.#released(slot);
     }
@@ -287,12 +296,13 @@ export class DevicePool implements BatchExecutor {
     }
   }
 
-  #threadError(slot: WorkerSlot, key: string, verb: string, err: unknown): ServingError {
+  /** `label` names the model version as clients know it (ModelDescriptor.label). */
+  #threadError(slot: WorkerSlot, label: string, verb: string, err: unknown): ServingError {
     const where = `worker ${slot.index} of device ${this.device}`;
     const message =
       this.#state === 'destroyed'
-        ? `Device ${this.device} was shut down while ${verb} model '${key}'`
-        : `The ${where} crashed while ${verb} model '${key}'; the worker is being replaced`;
+        ? `Device ${this.device} was shut down while ${verb} ${label}`
+        : `The ${where} crashed while ${verb} ${label}; the worker is being replaced`;
     return new ServingError('UNAVAILABLE', message, { cause: err, retryAfterSeconds: 1 });
   }
 

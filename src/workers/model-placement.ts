@@ -12,6 +12,11 @@ export interface ModelPlacement {
   readonly path: string;
   /** Workers holding a session: 0 (or ≥ the worker count) means all of them. */
   readonly instances: number;
+  /**
+   * How errors shown to clients name the model version, e.g. `model 'f' version 1`;
+   * defaults to `model '<key>'`. Keys are internal and never meant for clients.
+   */
+  readonly label?: string;
 }
 
 export interface LoadedPlacement {
@@ -29,5 +34,8 @@ export function validatePlacement(p: ModelPlacement): ModelDescriptor {
   if (typeof p.path !== 'string' || p.path === '') throw bad('path must be a non-empty string');
   if (!Number.isInteger(p.instances) || p.instances < 0)
     throw bad('instances must be a non-negative integer');
-  return Object.freeze({ key: p.key, platform: p.platform, path: p.path });
+  if (p.label !== undefined && (typeof p.label !== 'string' || p.label === ''))
+    throw bad('label must be a non-empty string');
+  const label = p.label ?? `model '${p.key}'`;
+  return Object.freeze({ key: p.key, platform: p.platform, path: p.path, label });
 }

@@ -1,8 +1,8 @@
 import type { BatchTimings } from '../batching/executor.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Signature } from '../core/signature.js';
-import type { TensorMap } from '../core/tensor.js';
 import type { Platform } from './runtime.js';
+import type { WireTensorMap } from './tensor-transfer.js';
 
 /**
  * Messages between a DevicePool (main thread) and its worker entry (`worker.ts`). Every
@@ -24,6 +24,8 @@ export interface ModelDescriptor {
   readonly key: string;
   readonly platform: Platform;
   readonly path: string;
+  /** How errors name the model version to clients (ModelPlacement.label, resolved). */
+  readonly label: string;
 }
 
 export interface LoadTask {
@@ -43,8 +45,8 @@ export interface UnloadTask {
 export interface RunTask {
   readonly kind: 'run';
   readonly model: ModelDescriptor;
-  /** Numeric data arrives in transferred buffers; string tensors are cloned. */
-  readonly inputs: TensorMap;
+  /** Arrives in transferred buffers (strings packed); `receiveTransfer` unpacks it. */
+  readonly inputs: WireTensorMap;
   readonly outputNames: readonly string[];
 }
 
@@ -64,8 +66,8 @@ export interface UnloadReply {
 
 export interface RunReply {
   readonly ok: true;
-  /** Numeric data arrives in transferred buffers. */
-  readonly outputs: TensorMap;
+  /** Arrives in transferred buffers (strings packed); `receiveTransfer` unpacks it. */
+  readonly outputs: WireTensorMap;
   readonly timings: BatchTimings;
   /** True when this task had to load the session first (replacement worker). */
   readonly loaded: boolean;

@@ -2,9 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { errorMessage, isServingErrorLike } from '../core/errors.js';
-import type { TensorMap } from '../core/tensor.js';
 import type { LoadedModel, Platform, Runtime } from './runtime.js';
-import { prepareTransfer } from './tensor-transfer.js';
+import { prepareTransfer, receiveTransfer } from './tensor-transfer.js';
 import type {
   ErrorReply,
   LoadReply,
@@ -88,8 +87,8 @@ async function run(task: RunTask): Promise<unknown> {
   const existing = sessions.get(task.model.key);
   const model = await (existing ?? startLoad(task.model));
   const t0 = performance.now();
-  // Inputs arrive as typed arrays over transferred buffers; the runtime wraps them itself.
-  const inputs: TensorMap = task.inputs;
+  // Inputs arrive in transferred buffers: numeric arrays as is, strings as views into their pack.
+  const inputs = receiveTransfer(task.inputs);
   const t1 = performance.now();
   const outputs = await model.run(inputs, task.outputNames);
   const t2 = performance.now();
@@ -114,10 +113,10 @@ function micros(ms: number): number {
 
 function errorReply(task: WorkerTask, err: unknown): ErrorReply {
   if (isServingErrorLike(err)) return { ok: false, error: { code: err.code, message: err.message } };
-  const key = task.kind === 'unload' ? task.key : task.model.key;
+  const label = task.kind === 'unload' ? `model '${task.key}'` : task.model.label;
   const verb = task.kind === 'run' ? 'running' : task.kind === 'load' ? 'loading' : 'unloading';
   return {
     ok: false,
-    error: { code: 'INTERNAL', message: `Error ${verb} model '${key}': ${errorMessage(err)}` },
+    error: { code: 'INTERNAL', message: `Error ${verb} ${label}: ${errorMessage(err)}` },
   };
 }

@@ -224,12 +224,19 @@ export function buildBatching(b: RawBatching, where: string, problems: string[])
       break;
     }
   }
-  if (allowed.length > 0 && allowed[allowed.length - 1] !== maxBatchSize) {
-    problems.push(`${where}.allowed_batch_sizes must end with max_batch_size (${maxBatchSize})`);
-  }
+  const splitting = b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting;
   const maxExec = b.max_execution_batch_size ?? maxBatchSize;
   if (maxExec > maxBatchSize) {
     problems.push(`${where}.max_execution_batch_size must be <= max_batch_size (${maxBatchSize})`);
+  }
+  // TF Serving: with splitting on, executed batches (hence padded sizes) stop at max_execution_batch_size.
+  const last = allowed[allowed.length - 1];
+  if (last !== undefined && splitting && last !== maxExec) {
+    problems.push(
+      `${where}.allowed_batch_sizes must end with max_execution_batch_size (${maxExec}) when enable_large_batch_splitting is on`,
+    );
+  } else if (last !== undefined && !splitting && last !== maxBatchSize) {
+    problems.push(`${where}.allowed_batch_sizes must end with max_batch_size (${maxBatchSize})`);
   }
   return {
     maxBatchSize,
@@ -239,7 +246,7 @@ export function buildBatching(b: RawBatching, where: string, problems: string[])
     numBatchThreads: b.num_batch_threads ?? 0,
     allowedBatchSizes: allowed,
     padVariableLengthInputs: b.pad_variable_length_inputs ?? d.padVariableLengthInputs,
-    enableLargeBatchSplitting: b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting,
+    enableLargeBatchSplitting: splitting,
     maxExecutionBatchSize: maxExec,
     maxQueueSize: b.max_queue_size ?? d.maxQueueSize,
     defaultQueueTimeoutMicros: b.default_queue_timeout_micros ?? d.defaultQueueTimeoutMicros,

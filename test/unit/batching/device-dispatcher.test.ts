@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchScheduler } from '../../../src/batching/scheduler.js';
 import type { BatchCandidate, SelectionPolicy } from '../../../src/batching/selection-policy.js';
-import { batching, batchRows, FakeExecutor, flush, ManualClock, rowsOf, SIGNATURE } from './fakes.js';
+import {
+  batching,
+  batchRows,
+  FakeExecutor,
+  flush,
+  ManualClock,
+  PlacedFakeExecutor,
+  rowsOf,
+  SIGNATURE,
+} from './fakes.js';
 
 const NOW = batching({ batchTimeoutMicros: 0 });
 
@@ -64,6 +73,44 @@ describe('DeviceDispatcher', () => {
     queued.push(second);
     await exec.drain();
     await Promise.all(queued);
+  });
+
+  it('lets a batch grow while the only worker holding its model is busy, even with another worker free', async () => {
+    // Worker 0 holds A and C, worker 1 holds B: while A runs, C has no free slot.
+    const exec = new PlacedFakeExecutor(2, { a: [0], b: [1], c: [0] });
+    const scheduler = new BatchScheduler({ clock: new ManualClock() });
+    for (const key of ['a', 'b', 'c'])
+      scheduler.addModel(key, { executor: exec, signature: SIGNATURE, batching: NOW });
+    const a = scheduler.enqueue('a', { inputs: rowsOf(1), outputNames: [] });
+    await flush();
+    const cs = [];
+    for (let i = 0; i < 5; i++) {
+      cs.push(scheduler.enqueue('c', { inputs: rowsOf(1), outputNames: [] }));
+      await flush();
+    }
+    assert.deepEqual(
+      exec.batches.map((b) => b.modelKey),
+      ['a'],
+      'c waits for worker 0 instead of queueing inside the pool',
+    );
+    assert.equal(exec.freeSlots(), 1);
+    // The free worker still serves the model placed on it: round robin skips c.
+    const b = scheduler.enqueue('b', { inputs: rowsOf(1), outputNames: [] });
+    await flush();
+    assert.deepEqual(
+      exec.batches.map((x) => `${x.modelKey}@${x.worker}`),
+      ['a@0', 'b@1'],
+    );
+    exec.complete(exec.batches[0]);
+    await flush();
+    assert.deepEqual(
+      exec.batches.map((x) => `${x.modelKey}:${batchRows(x)}`),
+      ['a:1', 'b:1', 'c:5'],
+      'the slot freeing woke the dispatcher, and c ran as one batch',
+    );
+    for (const batch of exec.batches.slice(1)) exec.complete(batch);
+    await Promise.all([a, b, ...cs]);
+    assert.equal(scheduler.pending(), 0);
   });
 
   it('uses a pluggable selection policy', async () => {

@@ -180,3 +180,61 @@ export async function state<T>(p: Promise<T>): Promise<'pending' | 'fulfilled' |
 export function batchRows(b: RecordedBatch): number {
   return b.inputs.x.shape[0];
 }
+
+/** A batch a PlacedFakeExecutor runs, with the worker it went to. */
+export interface PlacedBatch extends RecordedBatch {
+  readonly worker: number;
+}
+
+/**
+ * A device of numbered workers on which each model's sessions live on some workers only (as
+ * DevicePool places them). `run` takes a free worker holding the model and throws when there
+ * is none (the batch would have queued inside the pool); `freeSlotsFor` counts those workers.
+ */
+export class PlacedFakeExecutor implements BatchExecutor {
+  readonly device = 'fake:placed';
+  readonly batches: PlacedBatch[] = [];
+  readonly #busy: boolean[];
+  readonly #holders: Map<string, readonly number[]>;
+  readonly #listeners: (() => void)[] = [];
+  readonly #settle = new Map<PlacedBatch, (r: BatchResult) => void>();
+
+  /** `holders` maps a model key to the workers holding its session. */
+  constructor(workers: number, holders: Record<string, readonly number[]>) {
+    this.#busy = new Array<boolean>(workers).fill(false);
+    this.#holders = new Map(Object.entries(holders));
+  }
+
+  run(modelKey: string, inputs: TensorMap, outputNames: readonly string[]): Promise<BatchResult> {
+    const worker = (this.#holders.get(modelKey) ?? []).find((w) => !this.#busy[w]);
+    if (worker === undefined) throw new Error(`run(${modelKey}) with no free worker holding the model`);
+    this.#busy[worker] = true;
+    const batch: PlacedBatch = { modelKey, inputs, outputNames, settled: false, worker };
+    this.batches.push(batch);
+    return new Promise((resolve) => this.#settle.set(batch, resolve));
+  }
+
+  freeSlots(): number {
+    return this.#busy.filter((b) => !b).length;
+  }
+
+  freeSlotsFor(modelKey: string): number {
+    return (this.#holders.get(modelKey) ?? []).filter((w) => !this.#busy[w]).length;
+  }
+
+  onSlotFree(callback: () => void): void {
+    this.#listeners.push(callback);
+  }
+
+  complete(batch: PlacedBatch): void {
+    const resolve = this.#settle.get(batch);
+    if (resolve === undefined || batch.settled) throw new Error('batch already settled');
+    batch.settled = true;
+    this.#busy[batch.worker] = false;
+    resolve({
+      outputs: echo(batch.inputs),
+      timings: { computeInputMicros: 1, computeInferMicros: 2, computeOutputMicros: 3 },
+    });
+    for (const cb of this.#listeners) cb();
+  }
+}

@@ -92,6 +92,23 @@ describe('BatchScheduler deadlines and cancellation', () => {
     await assert.rejects(enqueue(1, { signal: aborted.signal }), { code: 'CANCELLED' });
   });
 
+  it('rejects a withdrawn request with the abort reason when it is a ServingError', async () => {
+    const { exec, enqueue, scheduler } = setup({ batchTimeoutMicros: 0 }, 0);
+    const controller = new AbortController();
+    const timedOut = enqueue(1, { signal: controller.signal });
+    controller.abort(new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded'));
+    await assert.rejects(timedOut, { code: 'DEADLINE_EXCEEDED', message: 'Deadline exceeded' });
+    const other = new AbortController();
+    const plain = enqueue(1, { signal: other.signal });
+    other.abort(new Error('not a serving error'));
+    await assert.rejects(plain, { code: 'CANCELLED' });
+    const early = new AbortController();
+    early.abort(new ServingError('DEADLINE_EXCEEDED', 'late'));
+    await assert.rejects(enqueue(1, { signal: early.signal }), { code: 'DEADLINE_EXCEEDED' });
+    assert.equal(scheduler.pending('m'), 0);
+    assert.equal(exec.batches.length, 0);
+  });
+
   it('completes a request whose signal aborts once it runs', async () => {
     const { exec, enqueue } = setup({ batchTimeoutMicros: 0 });
     const controller = new AbortController();

@@ -171,6 +171,74 @@ describe('BatchScheduler batch formation', () => {
     assert.deepEqual([...((await wide).outputs.x_out.data as Float32Array)], [2, 2, 2]);
   });
 
+  it('keeps the batch open on differing shapes while padVariableLengthInputs is on (fake clock)', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, padVariableLengthInputs: true });
+    const narrow = enqueue(1, 1, 2);
+    const wide = enqueue(1, 2, 3);
+    await flush();
+    assert.equal(exec.batches.length, 0, 'padding lets both shapes share the open batch');
+    clock.advance(0.5);
+    const third = enqueue(1, 3, 2);
+    await flush();
+    assert.equal(exec.batches.length, 0);
+    clock.advance(0.5);
+    await flush();
+    assert.equal(exec.batches.length, 1, 'the batch timeout closed it');
+    assert.deepEqual(exec.batches[0].inputs.x.shape, [3, 3]);
+    exec.complete(exec.batches[0]);
+    assert.deepEqual((await narrow).outputs.x_out.shape, [1, 3]);
+    assert.deepEqual((await wide).outputs.x_out.shape, [1, 3]);
+    assert.equal((await third).batchSize, 3);
+  });
+
+  it('with splitting, pads only up to maxExecutionBatchSize', async () => {
+    const { exec, enqueue } = setup(
+      {
+        maxBatchSize: 64,
+        maxExecutionBatchSize: 16,
+        enableLargeBatchSplitting: true,
+        allowedBatchSizes: [8, 16],
+        batchTimeoutMicros: 0,
+      },
+      0,
+    );
+    const big = enqueue(20, 1);
+    const small = enqueue(3, 2);
+    exec.setSlots(1);
+    await exec.drain();
+    assert.ok(exec.batches.length >= 2);
+    for (const b of exec.batches) assert.ok(batchRows(b) <= 16, `executed ${batchRows(b)} rows`);
+    assert.deepEqual(exec.batches.map(batchRows), [16, 8]);
+    assert.deepEqual((await big).outputs.x_out.shape, [20, 2]);
+    assert.equal((await small).paddedSize, 8);
+  });
+
+  it('refuses allowed sizes that do not end at the executed batch size, naming the option', () => {
+    const { exec, scheduler } = setup();
+    const add = (b: Partial<BatchingOptions>) => () =>
+      scheduler.addModel(`k${Math.random()}`, {
+        executor: exec,
+        signature: SIGNATURE,
+        batching: batching(b),
+      });
+    assert.throws(
+      add({
+        maxBatchSize: 64,
+        maxExecutionBatchSize: 16,
+        enableLargeBatchSplitting: true,
+        allowedBatchSizes: [8, 64],
+      }),
+      (e: ServingError) =>
+        e.code === 'INVALID_ARGUMENT' &&
+        e.message ===
+          'batching.allowedBatchSizes must end with maxExecutionBatchSize (16) when enableLargeBatchSplitting is on',
+    );
+    assert.throws(
+      add({ maxBatchSize: 8, allowedBatchSizes: [2, 4] }),
+      (e: ServingError) => e.message === 'batching.allowedBatchSizes must end with maxBatchSize (8)',
+    );
+  });
+
   it('asks the executor for the union of wanted outputs and returns each request its own', async () => {
     const { exec, scheduler } = setup({ batchTimeoutMicros: 0 }, 0);
     const two = { x: rowsOf(1).x, y: rowsOf(1, 5).x };

@@ -83,6 +83,61 @@ describe('config validation', () => {
     assert.ok(problems.includes('models[0].batching.max_execution_batch_size must be <= max_batch_size (8)'));
   });
 
+  it('with large-batch splitting, requires allowed_batch_sizes to end at max_execution_batch_size', () => {
+    const model = (batching: Record<string, unknown>) => ({
+      models: [{ name: 'm', base_path: 'm', batching }],
+    });
+    assert.deepEqual(
+      problemsOf(
+        model({
+          max_batch_size: 64,
+          allowed_batch_sizes: [8, 64],
+          enable_large_batch_splitting: true,
+          max_execution_batch_size: 16,
+        }),
+      ),
+      [
+        'models[0].batching.allowed_batch_sizes must end with max_execution_batch_size (16) when enable_large_batch_splitting is on',
+      ],
+    );
+    const ok = buildConfig(
+      model({
+        max_batch_size: 64,
+        allowed_batch_sizes: [8, 16],
+        enable_large_batch_splitting: true,
+        max_execution_batch_size: 16,
+      }),
+      'test',
+      '/b',
+    );
+    assert.deepEqual(ok.models[0].batching.allowedBatchSizes, [8, 16]);
+    assert.equal(ok.models[0].batching.maxExecutionBatchSize, 16);
+    // Without splitting the last allowed size is still max_batch_size.
+    assert.deepEqual(problemsOf(model({ max_batch_size: 8, allowed_batch_sizes: [2, 4] })), [
+      'models[0].batching.allowed_batch_sizes must end with max_batch_size (8)',
+    ]);
+  });
+
+  it('names the batching field the schema rejects', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ max_batch_size: 0 }, 'models[0].batching.max_batch_size must be >= 1'],
+      [{ batch_timeout_micros: -1 }, 'models[0].batching.batch_timeout_micros must be >= 0'],
+      [{ max_enqueued_batches: 0 }, 'models[0].batching.max_enqueued_batches must be >= 1'],
+      [{ num_batch_threads: 1.5 }, 'models[0].batching.num_batch_threads must be integer'],
+      [{ allowed_batch_sizes: [0] }, 'models[0].batching.allowed_batch_sizes[0] must be >= 1'],
+      [
+        { pad_variable_length_inputs: 'yes' },
+        'models[0].batching.pad_variable_length_inputs must be boolean',
+      ],
+      [{ max_execution_batch_size: 0 }, 'models[0].batching.max_execution_batch_size must be >= 1'],
+      [{ bogus: 1 }, "models[0].batching has unknown key 'bogus'"],
+    ];
+    for (const [batching, expected] of cases) {
+      const problems = problemsOf({ models: [{ name: 'm', base_path: 'm', batching }] });
+      assert.ok(problems.includes(expected), `${JSON.stringify(batching)} -> ${problems.join(' | ')}`);
+    }
+  });
+
   it('rejects duplicate names, unknown devices and labels outside a specific policy', () => {
     const problems = problemsOf({
       models: [
