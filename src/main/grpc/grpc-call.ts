@@ -67,11 +67,23 @@ export interface HandlerEnv {
   readonly onInternalError: InternalErrorHook;
 }
 
+/**
+ * A client whose deadline passes resets the stream, which the server sees as 'cancelled' at
+ * about its own deadline (computed on arrival, so up to one transit later): a cancel this
+ * close to the deadline is the deadline.
+ */
+const DEADLINE_SLACK_MS = 50;
+
 function contextOf(call: AnyServerCall, env: HandlerEnv): { ctx: GrpcCallContext; done: () => void } {
   const controller = new AbortController();
-  const onCancel = () => controller.abort(new ServingError('CANCELLED', 'The client cancelled the call'));
-  call.on('cancelled', onCancel);
   const deadline = deadlineOf(call);
+  const onCancel = () =>
+    controller.abort(
+      deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS
+        ? new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded')
+        : new ServingError('CANCELLED', 'The client cancelled the call'),
+    );
+  call.on('cancelled', onCancel);
   let timer: NodeJS.Timeout | undefined;
   if (deadline !== undefined) {
     timer = setTimeout(
