@@ -48,8 +48,8 @@ export interface ServerStats {
   readonly computeMs?: number;
 }
 
-const BATCH_SUM = ':tensorflow:serving:batching:processed_batch_size_sum';
-const BATCH_COUNT = ':tensorflow:serving:batching:processed_batch_size_count';
+const BATCH_SUM = ':tensorflow:serving:batching_session:processed_batch_size_sum';
+const BATCH_COUNT = ':tensorflow:serving:batching_session:processed_batch_size_count';
 
 /** Differences of two scrapes. Requests are counted by nv_inference_request_success, else nv_inference_count. */
 export function serverStats(

@@ -53,6 +53,8 @@ export interface PredictObservation {
   readonly rows: number;
   readonly queueMicros: number;
   readonly timings: BatchTimings | undefined;
+  /** The resolved version's platform (`onnx`, `tfjs`, ...); undefined before resolution. */
+  readonly runtime: string | undefined;
 }
 
 export interface PredictionServiceOptions {
@@ -100,6 +102,7 @@ export class PredictionService implements InferenceCore {
     const started = performance.now();
     const tenant = call.caller?.tenant;
     let version: number | undefined;
+    let runtime: string | undefined;
     let internal = call.model;
     let rows = 0;
     let queueMicros = 0;
@@ -114,6 +117,7 @@ export class PredictionService implements InferenceCore {
       const handle = this.acquire(call.model, internal, call.selector);
       try {
         version = handle.version;
+        runtime = handle.platform;
         if (signatureName !== DEFAULT_SIGNATURE_NAME) {
           throw new ServingError(
             'INVALID_ARGUMENT',
@@ -168,6 +172,7 @@ export class PredictionService implements InferenceCore {
         rows,
         queueMicros,
         timings,
+        runtime,
       });
     }
   }
