@@ -44,12 +44,15 @@ export interface ServerStats {
   readonly meanBatchSize?: number;
   /** Mean queue time per request, ms (nv_inference_queue_duration_us / requests). */
   readonly queueMs?: number;
-  /** Mean compute-infer time per request, ms (nv_inference_compute_infer_duration_us / requests). */
+  /**
+   * Mean compute time per request, ms: Triton's compute input + infer + output
+   * (nv_inference_compute_{input,infer,output}_duration_us) over requests.
+   */
   readonly computeMs?: number;
 }
 
-const BATCH_SUM = ':tensorflow:serving:batching:processed_batch_size_sum';
-const BATCH_COUNT = ':tensorflow:serving:batching:processed_batch_size_count';
+const BATCH_SUM = ':tensorflow:serving:batching_session:processed_batch_size_sum';
+const BATCH_COUNT = ':tensorflow:serving:batching_session:processed_batch_size_count';
 
 /** Differences of two scrapes. Requests are counted by nv_inference_request_success, else nv_inference_count. */
 export function serverStats(
@@ -63,7 +66,12 @@ export function serverStats(
   const execs = delta('nv_inference_exec_count');
   const requests = delta('nv_inference_request_success') ?? samples;
   const queue = delta('nv_inference_queue_duration_us');
-  const compute = delta('nv_inference_compute_infer_duration_us');
+  const computeParts = [
+    delta('nv_inference_compute_input_duration_us'),
+    delta('nv_inference_compute_infer_duration_us'),
+    delta('nv_inference_compute_output_duration_us'),
+  ].filter((d) => d !== undefined);
+  const compute = computeParts.length === 0 ? undefined : computeParts.reduce((a, b) => a + b, 0);
   const batchSum = delta(BATCH_SUM);
   const batchCount = delta(BATCH_COUNT);
   const stats: { meanBatchSize?: number; queueMs?: number; computeMs?: number } = {};

@@ -5,9 +5,11 @@
  *     --protocol rest-json|v2-json|v2-binary|grpc-predict|grpc-infer \
  *     --concurrency 1,4,16,64,256 --duration 3
  *   node dist/load-tests/runner.js --url http://127.0.0.1:8501 --grpc 127.0.0.1:8500 --model m ...
+ *   npm run loadtest -- --model-path /path/to/my_model [--model-name my_model]
  *
- * With --config it starts the server as a child process on free ports and stops it at the
- * end; with --url it loads an already running local server. The request comes from the
+ * With --config or --model-path (a TF Serving-style base path: version directories with
+ * model.onnx / model.json) it starts the server as a child process on free ports and stops
+ * it at the end; with --url it loads an already running local server. The request comes from the
  * model's metadata (random batch-1 inputs; --shape name=d0,d1,... for variable dims) or
  * from --input <KServe v2 JSON request>. Progress goes to stderr, the table to stdout, and
  * JSON / markdown / SVG files to --out (default load-tests/results/).
@@ -25,7 +27,14 @@ import {
   PROTOCOLS,
   type Protocol,
 } from './scenarios.js';
-import { REPO_ROOT, type ServerProcess, startTensorServe } from './server-process.js';
+import {
+  freePort,
+  REPO_ROOT,
+  type ServerProcess,
+  spawnServer,
+  startTensorServe,
+  TENSORSERVE_CLI,
+} from './server-process.js';
 import { type SweepPoint, type SweepRecord, sweepTextTable, writeSweep } from './sweep-output.js';
 
 export interface SweepOptions {
@@ -40,8 +49,42 @@ export interface SweepOptions {
   readonly inputs?: readonly InputTensor[];
   /** Full shapes for inputs with variable non-batch dims. */
   readonly shapes?: ReadonlyMap<string, readonly number[]>;
-  /** Called with one line per finished point (the CLI prints them on stderr). */
+  /**
+   * Called with one line per finished point and, while a point runs, about once a second
+   * with its elapsed time and the requests the server has completed so far (the CLI prints
+   * them on stderr).
+   */
   readonly progress?: (line: string) => void;
+}
+
+const SUCCESS = 'nv_inference_request_success';
+
+/** Reports a running point once a second until the returned stop function is called. */
+function progressTicker(
+  o: SweepOptions,
+  concurrency: number,
+  before: Awaited<ReturnType<typeof scrape>>,
+): () => void {
+  const progress = o.progress;
+  if (progress === undefined) return () => {};
+  const started = performance.now();
+  let stopped = false;
+  const timer = setInterval(() => {
+    void scrape(o.target.restUrl, o.model).then((now) => {
+      if (stopped) return;
+      const elapsed = ((performance.now() - started) / 1000).toFixed(0);
+      const done = now?.has(SUCCESS) ? (now.get(SUCCESS) ?? 0) - (before?.get(SUCCESS) ?? 0) : undefined;
+      progress(
+        `  concurrency ${concurrency}: ${elapsed}/${o.durationS} s` +
+          (done === undefined ? '' : `, ${done} requests so far`),
+      );
+    });
+  }, 1000);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /** Fetches `GET /v2/models/<m>` from the target. */
@@ -63,7 +106,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepRecord> {
   const points: SweepPoint[] = [];
   for (const concurrency of o.concurrency) {
     const before = await scrape(o.target.restUrl, o.model);
-    const result = await load.run(concurrency, o.durationS);
+    const stopTicker = progressTicker(o, concurrency, before);
+    let result: Awaited<ReturnType<ProtocolLoad['run']>>;
+    try {
+      result = await load.run(concurrency, o.durationS);
+    } finally {
+      stopTicker();
+    }
     const after = await scrape(o.target.restUrl, o.model);
     const point = { ...result, server: serverStats(before, after) };
     points.push(point);
@@ -86,6 +135,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepRecord> {
 
 interface CliArgs {
   config?: string;
+  modelPath?: string;
   url?: string;
   grpc?: string;
   model: string;
@@ -97,10 +147,12 @@ interface CliArgs {
   shapes: Map<string, number[]>;
   out: string;
   name?: string;
+  modelName?: string;
 }
 
-export const RUNNER_USAGE = `Usage: runner.js (--config <yaml> | --url http://127.0.0.1:<port> [--grpc 127.0.0.1:<port>])
-  --model <name> [--protocol ${PROTOCOLS.join('|')}] [--concurrency 1,4,16,64,256]
+export const RUNNER_USAGE = `Usage: runner.js (--config <yaml> | --model-path <dir> [--model-name <name>]
+                  | --url http://127.0.0.1:<port> [--grpc 127.0.0.1:<port>])
+  --model <name> (default: --model-name) [--protocol ${PROTOCOLS.join('|')}] [--concurrency 1,4,16,64,256]
   [--duration 3] [--warmup 1] [--input <v2 request.json>] [--shape <input>=<d0,d1,...>]...
   [--out load-tests/results] [--name <file base name>]`;
 
@@ -115,10 +167,13 @@ export function parseRunnerArgs(argv: readonly string[]): CliArgs {
     values.set(key, [...(values.get(key) ?? []), value]);
   }
   const one = (k: string) => values.get(k)?.at(-1);
-  const model = one('model');
+  const modelPath = one('model-path');
+  const modelName = one('model-name') ?? (modelPath ? path.basename(path.resolve(modelPath)) : undefined);
+  const model = one('model') ?? modelName;
   if (!model) throw new Error(`--model is required\n${RUNNER_USAGE}`);
-  if (!one('config') === !one('url'))
-    throw new Error(`give exactly one of --config and --url\n${RUNNER_USAGE}`);
+  if ([one('config'), one('url'), modelPath].filter((v) => v !== undefined).length !== 1)
+    throw new Error(`give exactly one of --config, --model-path and --url\n${RUNNER_USAGE}`);
+  if (one('model-name') !== undefined && !modelPath) throw new Error('--model-name needs --model-path');
   const protocol = (one('protocol') ?? 'rest-json') as Protocol;
   if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocol must be one of ${PROTOCOLS.join(', ')}`);
   const concurrency = (one('concurrency') ?? '1,4,16,64,256').split(',').map(Number);
@@ -129,6 +184,10 @@ export function parseRunnerArgs(argv: readonly string[]): CliArgs {
   const url = one('url');
   if (url && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\/?$/.test(url))
     throw new Error('--url must be a local server: http://127.0.0.1:<port>');
+  const grpcTarget = one('grpc');
+  if (grpcTarget && !/^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(grpcTarget))
+    throw new Error('--grpc must be a local server: 127.0.0.1:<port>');
+  if (grpcTarget && !url) throw new Error('--grpc goes with --url (a started server has its own)');
   const shapes = new Map<string, number[]>();
   for (const s of values.get('shape') ?? []) {
     const [name, dims] = s.split('=');
@@ -137,8 +196,9 @@ export function parseRunnerArgs(argv: readonly string[]): CliArgs {
   }
   return {
     config: one('config'),
+    ...(modelPath ? { modelPath: path.resolve(modelPath), modelName } : {}),
     url: url?.replace(/\/$/, ''),
-    grpc: one('grpc'),
+    grpc: grpcTarget,
     model,
     protocol,
     concurrency,
@@ -152,6 +212,10 @@ export function parseRunnerArgs(argv: readonly string[]): CliArgs {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(RUNNER_USAGE);
+    return;
+  }
   let args: CliArgs;
   try {
     args = parseRunnerArgs(process.argv.slice(2));
@@ -169,6 +233,12 @@ async function main(): Promise<void> {
     if (args.config) {
       process.stderr.write(`starting tensorserve --config ${args.config}\n`);
       server = await startTensorServe(path.resolve(args.config));
+      target = { restUrl: server.restUrl, grpcAddress: server.grpcAddress };
+    } else if (args.modelPath) {
+      process.stderr.write(
+        `starting tensorserve --model_name ${args.modelName ?? args.model} --model_base_path ${args.modelPath}\n`,
+      );
+      server = await startForModel(args.modelName ?? args.model, args.modelPath);
       target = { restUrl: server.restUrl, grpcAddress: server.grpcAddress };
     } else {
       target = { restUrl: args.url ?? '', ...(args.grpc ? { grpcAddress: args.grpc } : {}) };
@@ -195,6 +265,31 @@ async function main(): Promise<void> {
   } finally {
     await server?.stop();
   }
+}
+
+/** Starts tensorserve for one model directory (`cli.js --model_name --model_base_path`) on free ports. */
+export async function startForModel(model: string, basePath: string): Promise<ServerProcess> {
+  const restPort = await freePort();
+  const grpcPort = await freePort();
+  return spawnServer({
+    name: 'tensorserve',
+    script: TENSORSERVE_CLI,
+    args: [
+      '--model_name',
+      model,
+      '--model_base_path',
+      basePath,
+      '--rest_api_port',
+      String(restPort),
+      '--port',
+      String(grpcPort),
+      '--host',
+      '127.0.0.1',
+    ],
+    restPort,
+    grpcPort,
+    readyPath: '/v2/health/ready',
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

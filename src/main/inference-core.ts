@@ -27,7 +27,7 @@ export interface PredictCall {
   /** Aborted when the client goes away; queued work is then dropped. */
   readonly signal?: AbortSignal;
   readonly caller?: CallerIdentity;
-  /** Front end that received it, for metrics: `rest` | `grpc`; and the API, e.g. `predict`, `infer`. */
+  /** Front end that received it, for metrics: `REST` | `GRPC` (TF Serving's entrypoint values); and the API, e.g. `predict`, `infer`. */
   readonly entrypoint?: string;
   readonly api?: string;
 }

@@ -57,6 +57,8 @@ export interface PredictObservation {
   readonly rows: number;
   readonly queueMicros: number;
   readonly timings: BatchTimings | undefined;
+  /** The resolved version's platform (`onnx`, `tfjs`, ...); undefined before resolution. */
+  readonly runtime: string | undefined;
 }
 
 export interface PredictionServiceOptions {
@@ -104,6 +106,7 @@ export class PredictionService implements InferenceCore {
     const started = performance.now();
     const tenant = call.caller?.tenant;
     let version: number | undefined;
+    let runtime: string | undefined;
     let internal = call.model;
     let rows = 0;
     let queueMicros = 0;
@@ -118,6 +121,7 @@ export class PredictionService implements InferenceCore {
       const handle = this.acquire(call.model, internal, call.selector);
       try {
         version = handle.version;
+        runtime = handle.platform;
         if (signatureName !== DEFAULT_SIGNATURE_NAME) {
           throw new ServingError(
             'INVALID_ARGUMENT',
@@ -173,6 +177,7 @@ export class PredictionService implements InferenceCore {
         rows,
         queueMicros,
         timings,
+        runtime,
       });
     }
   }

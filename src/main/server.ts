@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Logger, pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
 import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
@@ -12,8 +12,11 @@ import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import type { CallerIdentity } from './inference-core.js';
 import { ServableManager } from './lifecycle/manager.js';
+import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
+import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
+import { UtilizationWindow } from './metrics/utilization-window.js';
 import { OPEN_NAMESPACE, tenantNamespace } from './model-namespace.js';
 import { ConfiguredModelRepository } from './model-repository.js';
 import { PredictionService } from './prediction-service.js';
@@ -27,8 +30,10 @@ import { PoolVersionLoader } from './version-loader.js';
 const VERSION = packageVersion();
 
 export interface StartOptions {
-  /** Logger to use; default: pino JSON to stdout at the config's level. */
+  /** Logger to use; default: pino JSON at the config's level (see createLogger). */
   readonly logger?: Logger;
+  /** Where the default logger writes (default stdout); ignored when `logger` is given. */
+  readonly logDestination?: DestinationStream;
   /** Module exporting `loadRuntime(platform)` for the workers (tests plug in fakes). */
   readonly runtimeModule?: string;
 }
@@ -146,7 +151,7 @@ export class TensorServe {
    * the ports are open (TF Serving's start-up order).
    */
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<TensorServe> {
-    const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'tensorserve' } });
+    const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
     const server = new TensorServe(config, logger, options);
     try {
       await server.manager.setModels(server.configured);
@@ -177,18 +182,27 @@ export class TensorServe {
         pending: this.scheduler.pending(key),
       })),
     );
+    const window = new UtilizationWindow();
     this.metrics.setDeviceProvider(() =>
       [...this.pools.values()].map((p) => {
+        // Pending requests (not batches) of the models placed on this device.
         let queueDepth = 0;
         for (const [key, v] of this.loader.loaded)
           if (v.device === p.device) queueDepth += this.scheduler.pending(key);
-        return { device: p.device, utilization: p.stats().utilization, queueDepth };
+        const s = p.stats();
+        return {
+          device: p.device,
+          utilization: window.sample(p.device, s.busySeconds, s.workers, s.utilization),
+          busySeconds: s.busySeconds,
+          queueDepth,
+        };
       }),
     );
   }
 
   private async openFrontEnds(): Promise<void> {
     const c = this.config;
+    const accessLog = new AccessLogSampler(c.accessLogSampleRate);
     const authenticate = (headers: IncomingHttpHeaders) =>
       this.tenancy.authenticate(credentialsFromHeaders(headers));
     if (c.restPort >= 0) {
@@ -203,6 +217,7 @@ export class TensorServe {
         port: c.restPort,
         tls: c.tls,
         logger: this.logger,
+        accessLog,
         limits: c.limits,
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
@@ -225,8 +240,10 @@ export class TensorServe {
               authenticate,
               serverVersion: VERSION,
               repository,
-              stats: (model, version, caller?: CallerIdentity) =>
-                this.metrics.stats(caller ? this.core.internalName(caller, model) : model, version),
+              stats: (model, version, caller) =>
+                this.metrics
+                  .stats(caller ? this.core.internalName(caller, model) : model, version)
+                  .map((s) => ({ ...s, name: model })),
             }),
         ],
       });
@@ -241,7 +258,19 @@ export class TensorServe {
         authenticate: this.tenancy.enabled
           ? (credentials) => this.tenancy.authenticate(credentials)
           : undefined,
-        onInternalError: (err, method) => this.logger.error({ err, method }, 'grpc call failed'),
+        onInternalError: (err, method, requestId) =>
+          this.logger.error({ err, method, request_id: requestId }, 'grpc call failed'),
+        onCallEnd: (end) => {
+          if (!accessLog.shouldLog(end.status !== 'OK')) return;
+          const entry: AccessEntry = {
+            method: end.method,
+            grpc_status: end.status,
+            duration_ms: end.durationMs,
+            ...(end.model === undefined ? {} : { model: end.model }),
+            ...(end.tenant === undefined ? {} : { tenant: end.tenant }),
+          };
+          this.logger.info({ request_id: end.requestId, ...entry }, 'access');
+        },
         reload: {
           baseDir: c.baseDir,
           // A model the server already knows keeps its placement and batching.

@@ -251,7 +251,7 @@ describe('gRPC front end', () => {
         ['3'],
       );
       assert.deepEqual(floatsOf(y.tensor_content!), [2.5, 3, 4.5]);
-      assert.equal(core.lastCall?.entrypoint, 'grpc');
+      assert.equal(core.lastCall?.entrypoint, 'GRPC');
       assert.equal(core.lastCall?.deadline, undefined);
     });
 

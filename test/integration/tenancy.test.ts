@@ -167,6 +167,40 @@ describe('multi-tenancy end to end', () => {
     });
   });
 
+  describe('statistics', () => {
+    type Stats = {
+      model_stats: { name: string; version: string; inference_stats: { success: { count: number } } }[];
+    };
+
+    it("reports a tenant's own model under the name it uses, matching the tenant-labelled metrics", async () => {
+      for (const key of [ACME, ACME, GLOBEX]) {
+        const ok = await postJson(`${url}/v1/models/fraud:predict`, PREDICT, bearer(key));
+        assert.equal(ok.status, 200, ok.text);
+      }
+      const acme = await getJson(`${url}/v2/models/fraud/stats`, bearer(ACME));
+      assert.equal(acme.status, 200, acme.text);
+      const stats = (acme.body as unknown as Stats).model_stats;
+      assert.deepEqual(
+        stats.map((s) => `${s.name}/${s.version}`),
+        ['fraud/1'],
+      );
+      assert.doesNotMatch(acme.text, /acme\//);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('nv_inference_request_success{') && l.includes('model="acme/fraud"'));
+      assert.ok(line, 'acme/fraud success series');
+      assert.equal(stats[0].inference_stats.success.count, Number(line.split(' ').at(-1)));
+
+      const globex = await getJson(`${url}/v2/models/fraud/versions/7/stats`, bearer(GLOBEX));
+      assert.equal(globex.status, 200, globex.text);
+      assert.deepEqual(
+        (globex.body as unknown as Stats).model_stats.map((s) => `${s.name}/${s.version}`),
+        ['fraud/7'],
+      );
+    });
+  });
+
   describe('gRPC identity', () => {
     const request = (name: string) => ({ model_spec: { name }, inputs: { x: x([1, 2]) } });
 

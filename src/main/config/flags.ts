@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config-error.js';
 import { buildConfig, deepFreeze, loadConfigFile } from './load-config.js';
 import { loadModelServerConfigFile } from './model-server-config.js';
+import { LOG_LEVELS } from './schema.js';
 import type { ServerConfig } from './server-config.js';
 
 /** TF Serving-style command-line flags (`--rest_api_port=8501` or `--rest_api_port 8501`). */
@@ -16,6 +17,8 @@ export interface Flags {
   readonly modelBasePath?: string;
   readonly fileSystemPollWaitSeconds?: number;
   readonly modelConfigFilePollWaitSeconds?: number;
+  /** Overrides `server.log_level`. */
+  readonly logLevel?: string;
   readonly help: boolean;
 }
 
@@ -28,6 +31,7 @@ export const USAGE = `Usage: tensorserve [flags]
   --host=ADDR                           address to bind (default 0.0.0.0)
   --model_name=NAME --model_base_path=DIR  serve one model without a config file
   --file_system_poll_wait_seconds=N     how often model base paths are polled (default 1)
+  --log_level=LEVEL                     ${LOG_LEVELS.join('|')} (default info; server.log_level)
   --help`;
 
 function intFlag(name: string, value: string | undefined, min: number): number | undefined {
@@ -63,6 +67,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         model_name: { type: 'string' },
         model_base_path: { type: 'string' },
         file_system_poll_wait_seconds: { type: 'string' },
+        log_level: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -70,6 +75,9 @@ export function parseFlags(argv: readonly string[]): Flags {
     throw new ConfigError('flags', [(err as Error).message]);
   }
   const str = (k: string) => values[k] as string | undefined;
+  const logLevel = str('log_level');
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new ConfigError('flags', [`--log_level must be one of ${LOG_LEVELS.join(', ')}`]);
   return {
     config: str('config'),
     modelConfigFile: str('model_config_file'),
@@ -86,6 +94,7 @@ export function parseFlags(argv: readonly string[]): Flags {
       'model_config_file_poll_wait_seconds',
       str('model_config_file_poll_wait_seconds'),
     ),
+    logLevel,
     help: values.help === true,
   };
 }
@@ -97,6 +106,7 @@ function applyFlags(raw: Record<string, unknown>, flags: Flags, cwd: string): vo
   if (flags.port !== undefined) server.grpc_port = flags.port;
   if (flags.restApiPort !== undefined) server.rest_api_port = flags.restApiPort;
   if (flags.host !== undefined) server.host = flags.host;
+  if (flags.logLevel !== undefined) server.log_level = flags.logLevel;
   if (flags.fileSystemPollWaitSeconds !== undefined) {
     server.file_system_poll_wait_seconds = flags.fileSystemPollWaitSeconds;
   }

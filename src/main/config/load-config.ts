@@ -53,6 +53,7 @@ interface RawConfig {
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     log_level: string;
+    access_log_sample_rate: number;
     limits: {
       max_body_bytes: number;
       max_json_depth: number;
@@ -120,6 +121,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     defaultRequestTimeoutMs: s.default_request_timeout_ms,
     drainTimeoutMs: s.drain_timeout_ms,
     logLevel: s.log_level,
+    accessLogSampleRate: s.access_log_sample_rate,
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,

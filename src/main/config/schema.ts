@@ -5,6 +5,9 @@
  */
 import { tenancySchemaProperties } from '../tenancy/tenant-config.js';
 
+/** pino's levels, for `server.log_level` and `--log_level`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
 
@@ -95,7 +98,10 @@ export const serverConfigSchema = {
         model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
         default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
         drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
-        log_level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        log_level: { enum: LOG_LEVELS, default: 'info' },
+        // Fraction of successful requests that get an access log line; failed ones (HTTP
+        // status >= 400, gRPC status not OK) always do. 0.01 keeps busy servers' logs small.
+        access_log_sample_rate: { type: 'number', minimum: 0, maximum: 1, default: 0.01 },
         limits: {
           type: 'object',
           additionalProperties: false,

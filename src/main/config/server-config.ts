@@ -43,6 +43,8 @@ export interface ServerConfig {
   /** How long `close()` waits for in-flight work before failing it. */
   readonly drainTimeoutMs: number;
   readonly logLevel: string;
+  /** Fraction (0..1) of successful requests logged as access lines; failures are always logged. */
+  readonly accessLogSampleRate: number;
   readonly limits: RequestLimits;
   readonly tls: TlsConfig | undefined;
   readonly devices: readonly DeviceConfig[];

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { isServingErrorLike, ServingError } from '../../core/errors.js';
 import type { CallerIdentity } from '../inference-core.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { Credentials } from '../tenancy/authenticator.js';
 
 /** What a handler learns about its call besides the request message. */
@@ -11,6 +12,8 @@ export interface GrpcCallContext {
   readonly signal: AbortSignal;
   /** Identity from `authenticate`; undefined when tenancy is off. */
   readonly caller: CallerIdentity | undefined;
+  /** The call's `x-request-id` metadata, or a generated id; echoed in the trailers. */
+  readonly requestId: string;
 }
 
 /**
@@ -20,7 +23,25 @@ export interface GrpcCallContext {
 export type GrpcAuthenticate = (credentials: Credentials) => CallerIdentity | undefined;
 
 /** Called with every error that is not a ServingError, before INTERNAL goes to the client. */
-export type InternalErrorHook = (err: unknown, method: string) => void;
+export type InternalErrorHook = (err: unknown, method: string, requestId?: string) => void;
+
+/** One finished unary call, for the access log. Must not throw. */
+export interface GrpcCallEnd {
+  readonly method: string;
+  readonly requestId: string;
+  /** grpc status name, e.g. `OK`, `NOT_FOUND`. */
+  readonly status: string;
+  readonly durationMs: number;
+  /** The model named in the request (TF Serving `model_spec.name`, KServe `model_name`). */
+  readonly model: string | undefined;
+  readonly tenant: string | undefined;
+}
+
+function modelOf(request: unknown): string | undefined {
+  const r = request as { model_spec?: { name?: unknown }; model_name?: unknown; name?: unknown } | null;
+  const name = r?.model_spec?.name ?? r?.model_name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
 
 type AnyServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
@@ -65,6 +86,8 @@ export function statusOf(
 export interface HandlerEnv {
   readonly authenticate: GrpcAuthenticate | undefined;
   readonly onInternalError: InternalErrorHook;
+  /** Called once per unary call when it ends (any status); none when absent. */
+  readonly onCallEnd?: (end: GrpcCallEnd) => void;
 }
 
 /**
@@ -74,7 +97,11 @@ export interface HandlerEnv {
  */
 const DEADLINE_SLACK_MS = 50;
 
-function contextOf(call: AnyServerCall, env: HandlerEnv): { ctx: GrpcCallContext; done: () => void } {
+function contextOf(
+  call: AnyServerCall,
+  env: HandlerEnv,
+  requestId: string,
+): { ctx: GrpcCallContext; done: () => void } {
   const controller = new AbortController();
   const deadline = deadlineOf(call);
   const onCancel = () =>
@@ -94,7 +121,7 @@ function contextOf(call: AnyServerCall, env: HandlerEnv): { ctx: GrpcCallContext
   }
   const caller = env.authenticate?.(credentialsOf(call));
   return {
-    ctx: { deadline, signal: controller.signal, caller },
+    ctx: { deadline, signal: controller.signal, caller, requestId },
     done: () => {
       if (timer) clearTimeout(timer);
       call.removeListener('cancelled', onCancel);
@@ -112,20 +139,38 @@ export function unary<Req, Res>(
   fn: (request: Req, ctx: GrpcCallContext) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = performance.now();
+    const requestId = requestIdFrom(call.metadata.get(REQUEST_ID_HEADER)[0]);
+    const trailer = new grpc.Metadata();
+    trailer.set(REQUEST_ID_HEADER, requestId);
     let done = () => {};
+    let tenant: string | undefined;
+    const end = (code: grpc.status) =>
+      env.onCallEnd?.({
+        method,
+        requestId,
+        status: grpc.status[code] ?? String(code),
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        model: modelOf(call.request),
+        tenant,
+      });
     const run = async (): Promise<Res> => {
-      const c = contextOf(call as AnyServerCall, env);
+      const c = contextOf(call as AnyServerCall, env, requestId);
       done = c.done;
+      tenant = c.ctx.caller?.tenant;
       return fn(call.request, c.ctx);
     };
     run().then(
       (res) => {
         done();
-        callback(null, res);
+        callback(null, res, trailer);
+        end(grpc.status.OK);
       },
       (err: unknown) => {
         done();
-        callback(statusOf(err, method, env.onInternalError));
+        const status = statusOf(err, method, (e, m) => env.onInternalError(e, m, requestId));
+        callback({ ...status, metadata: trailer });
+        end(status.code ?? grpc.status.UNKNOWN);
       },
     );
   };

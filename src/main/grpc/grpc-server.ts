@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferenceCore } from '../inference-core.js';
-import type { GrpcAuthenticate, InternalErrorHook } from './grpc-call.js';
+import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
 import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
 import { HealthService } from './health-service.js';
 import { kserveServiceHandlers, type ServerInfo } from './kserve-service.js';
@@ -32,6 +32,8 @@ export interface GrpcServerOptions {
   readonly authenticate?: GrpcAuthenticate;
   /** Sees every non-ServingError a handler throws (log it); the client only gets INTERNAL. */
   readonly onInternalError?: InternalErrorHook;
+  /** Sees every finished unary call (the access log); must not throw. */
+  readonly onCallEnd?: (end: GrpcCallEnd) => void;
   /** How HandleReloadConfigRequest completes a ModelServerConfig. */
   readonly reload?: ReloadOptions;
   /** KServe ServerMetadata; default name `tensorserve`, the package version, no extensions. */
@@ -86,7 +88,11 @@ function bindAddress(host: string, port: number): string {
  */
 export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOptions): Promise<GrpcServer> {
   const protos = loadProtos(opts.protoDir);
-  const env = { authenticate: opts.authenticate, onInternalError: opts.onInternalError ?? (() => {}) };
+  const env = {
+    authenticate: opts.authenticate,
+    onInternalError: opts.onInternalError ?? (() => {}),
+    onCallEnd: opts.onCallEnd,
+  };
   const codec = {
     maxTensorElements: opts.maxTensorElements ?? DEFAULT_MAX_TENSOR_ELEMENTS,
     typedOutputs: opts.typedOutputs ?? false,

@@ -104,7 +104,7 @@ export function kserveServiceHandlers(
         deadline: ctx.deadline,
         signal: ctx.signal,
         caller: ctx.caller,
-        entrypoint: 'grpc',
+        entrypoint: 'GRPC',
         api: 'infer',
       });
       const names =

@@ -62,7 +62,7 @@ export function predictionServiceHandlers(
         deadline: ctx.deadline,
         signal: ctx.signal,
         caller: ctx.caller,
-        entrypoint: 'grpc',
+        entrypoint: 'GRPC',
         api: 'predict',
       });
       const outputs: Record<string, TensorProtoObject> = {};

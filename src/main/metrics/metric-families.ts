@@ -18,9 +18,9 @@ export const METRIC_NAMES = Object.freeze({
   requestLatency: ':tensorflow:serving:request_latency',
   runtimeLatency: ':tensorflow:serving:runtime_latency',
   queuingLatency: ':tensorflow:serving:batching_session:queuing_latency',
-  inputBatchSize: ':tensorflow:serving:batching:input_batch_size',
-  processedBatchSize: ':tensorflow:serving:batching:processed_batch_size',
-  paddingSize: ':tensorflow:serving:batching:padding_size',
+  inputBatchSize: ':tensorflow:serving:batching_session:input_batch_size',
+  processedBatchSize: ':tensorflow:serving:batching_session:processed_batch_size',
+  paddingSize: ':tensorflow:serving:batching_session:padding_size',
   requestSuccess: 'nv_inference_request_success',
   requestFailure: 'nv_inference_request_failure',
   inferenceCount: 'nv_inference_count',
@@ -34,6 +34,7 @@ export const METRIC_NAMES = Object.freeze({
   versionState: 'tensorserve_model_version_state',
   loadDuration: 'tensorserve_model_load_duration_seconds',
   deviceUtilization: 'tensorserve_device_worker_utilization',
+  deviceBusySeconds: 'tensorserve_device_worker_busy_seconds_total',
   deviceQueueDepth: 'tensorserve_device_queue_depth',
 });
 
@@ -48,9 +49,11 @@ export interface PendingEntry {
 
 export interface DeviceEntry {
   readonly device: string;
-  /** Busy fraction of the device's workers, 0..1. */
+  /** Busy fraction of the device's workers over a recent window, 0..1. */
   readonly utilization: number;
-  /** Batches waiting for a worker of this device. */
+  /** Seconds the device's workers spent running batches since start, summed over workers (a counter). */
+  readonly busySeconds?: number;
+  /** Requests waiting in the batch queues of the models placed on this device. */
   readonly queueDepth: number;
 }
 
@@ -310,7 +313,7 @@ export function registerFamilies(registry: Registry, src: FamilySource): void {
   );
   family(
     METRIC_NAMES.deviceUtilization,
-    'Busy fraction of the workers of each device (0..1).',
+    'Busy fraction of the workers of each device over the interval since the previous scrape (0..1).',
     'gauge',
     ['device'],
     (out) => {
@@ -318,8 +321,18 @@ export function registerFamilies(registry: Registry, src: FamilySource): void {
     },
   );
   family(
+    METRIC_NAMES.deviceBusySeconds,
+    'Seconds the workers of each device spent running batches, summed over workers; rate() / workers = utilization.',
+    'counter',
+    ['device'],
+    (out) => {
+      for (const d of src.devices())
+        if (d.busySeconds !== undefined) out.push({ labels: { device: d.device }, value: d.busySeconds });
+    },
+  );
+  family(
     METRIC_NAMES.deviceQueueDepth,
-    'Batches waiting for a worker of each device.',
+    'Requests waiting in the batch queues of the models placed on each device.',
     'gauge',
     ['device'],
     (out) => {

@@ -25,7 +25,10 @@ export interface ServerMetricsOptions {
   readonly tenantLabel?: boolean;
   /** Distinct tenant label values before the rest report as `__other__`. Default 100. */
   readonly maxTenantLabels?: number;
-  /** Distinct model label values before the rest report as `__other__` (guards unknown names). Default 1000. */
+  /**
+   * Distinct model label values before the rest report as `__other__`. Default 1000. Names
+   * that never had a version report as `__unknown__` whatever this is.
+   */
   readonly maxModelLabels?: number;
   /** ms since the epoch, for `last_inference`. Default Date.now. */
   readonly now?: () => number;
@@ -51,7 +54,7 @@ export interface RequestObservation {
   /** The timings of the batch it ran in (absent when it never ran). */
   readonly timings?: BatchTimings | undefined;
   /** TF Serving's `runtime` label of runtime_latency, e.g. `onnx`, `tfjs`. Default `unknown`. */
-  readonly runtime?: string;
+  readonly runtime?: string | undefined;
 }
 
 /** One executed batch, as its worker reported it. */
@@ -71,6 +74,12 @@ export interface BatchObservation {
 const MAX_ENDED_VERSIONS = 16;
 
 /**
+ * The model label of requests for a model the server has never served (misspelt names,
+ * probes): one series for all of them, so clients cannot grow the label set.
+ */
+export const UNKNOWN_MODEL = '__unknown__';
+
+/**
  * All of the server's metrics and statistics. Owned by the server and used on the main
  * thread only: workers send their timings back with each batch result and the main thread
  * records them here, so nothing is aggregated across threads.
@@ -84,6 +93,8 @@ const MAX_ENDED_VERSIONS = 16;
 export class ServerMetrics {
   readonly registry: Registry;
   private readonly models = new Map<string, ModelRecord>();
+  /** Models that had a version (state change, batch, or a request that resolved one). */
+  private readonly known = new Set<string>();
   private readonly modelLabels: BoundedLabel;
   private readonly tenantLabels: BoundedLabel | undefined;
   private readonly now: () => number;
@@ -115,7 +126,8 @@ export class ServerMetrics {
   }
 
   recordRequest(o: RequestObservation): void {
-    const m = this.model(o.model);
+    if (o.version !== undefined) this.known.add(o.model);
+    const m = this.model(this.known.has(o.model) ? o.model : UNKNOWN_MODEL);
     const v = m.version(o.version ?? NO_VERSION);
     const status = statusIndex(o.code);
     const slice = v.slice(this.tenantLabels === undefined ? '' : this.tenantLabels.map(o.tenant ?? ''));
@@ -145,6 +157,7 @@ export class ServerMetrics {
   }
 
   recordBatch(o: BatchObservation): void {
+    this.known.add(o.model);
     const m = this.model(o.model);
     const v = m.version(o.version);
     v.executionCount += 1;
@@ -162,6 +175,7 @@ export class ServerMetrics {
    * AVAILABLE, feeds the load duration histogram. Unknown state names report 0 (UNKNOWN).
    */
   recordVersionState(model: string, version: number, state: string, loadMillis?: number): void {
+    this.known.add(model);
     const m = this.model(model);
     const v = m.version(version);
     v.state = (VERSION_STATES as Record<string, number>)[state] ?? VERSION_STATES.UNKNOWN;
@@ -175,7 +189,7 @@ export class ServerMetrics {
   }
 
   /** Called on each scrape for the per-device gauges. Must be cheap; errors are ignored. */
-  setDeviceProvider(fn: () => Array<{ device: string; utilization: number; queueDepth: number }>): void {
+  setDeviceProvider(fn: () => readonly DeviceEntry[]): void {
     this.deviceProvider = fn;
   }
 

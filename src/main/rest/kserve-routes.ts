@@ -21,8 +21,14 @@ export interface KServeRouteOptions extends RestOptions {
   readonly serverVersion: string;
   /** The repository extension (index/load/unload); admin-only when tenancy is on. */
   readonly repository: ModelRepository | undefined;
-  /** The statistics extension: KServe/Triton `model_stats` for a model (and version). */
-  readonly stats: ((model: string, version: number | undefined) => unknown[]) | undefined;
+  /**
+   * The statistics extension: KServe/Triton `model_stats` for a model (and version) as
+   * `caller` names it; the callback maps the name into the caller's namespace and reports
+   * it back under the caller's name.
+   */
+  readonly stats:
+    | ((model: string, version: number | undefined, caller: CallerIdentity | undefined) => unknown[])
+    | undefined;
 }
 
 /** Triton's platform names where one exists. */
@@ -173,7 +179,7 @@ export function registerKServeRoutes(
       caller,
     );
     const version = selector.kind === 'version' ? selector.version : undefined;
-    return { model_stats: opts.stats(request.params.model, version) };
+    return { model_stats: opts.stats(request.params.model, version, caller) };
   });
   app.get('/v2/models/:model/stats', stats);
   app.get('/v2/models/:model/versions/:version/stats', stats);

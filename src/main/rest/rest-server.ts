@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
 import type { InferenceCore } from '../inference-core.js';
+import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
@@ -14,6 +17,8 @@ export interface RestServerOptions extends RestOptions {
   readonly port: number;
   readonly tls: TlsConfig | undefined;
   readonly logger: Logger;
+  /** Which requests get an access log line; none when absent. */
+  readonly accessLog?: AccessLogSampler;
   /** Extra route groups (KServe v2, metrics) registered after the built-in ones. */
   readonly plugins?: readonly ((app: FastifyInstance) => void)[];
 }
@@ -23,8 +28,6 @@ export interface RestServer {
   readonly port: number;
   close(): Promise<void>;
 }
-
-let requestCounter = 0;
 
 /**
  * Starts the REST front end. Bodies arrive as raw Buffers whatever their content type
@@ -36,13 +39,9 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
   const app = Fastify({
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: opts.limits.maxBodyBytes,
-    disableRequestLogging: true,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && given.length > 0 && given.length <= 128
-        ? given
-        : `r${++requestCounter}`;
-    },
+    // fastify's own per-request lines are off; the onResponse hook writes one access line.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     https: opts.tls
       ? {
           cert: readFileSync(opts.tls.certPath),
@@ -88,6 +87,30 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
     );
   });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  const accessLog = opts.accessLog;
+  if (accessLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const status = reply.statusCode;
+      if (accessLog.shouldLog(status >= 400)) {
+        const url = request.url.split('?')[0];
+        const model = modelOfPath(url);
+        const entry: AccessEntry = {
+          method: request.method,
+          url,
+          status,
+          duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+          ...(model === undefined ? {} : { model }),
+          ...tenantOf(opts, request.headers),
+        };
+        request.log.info(entry, 'access');
+      }
+      done();
+    });
+  }
   if (opts.tls?.requireClientCert) {
     app.addHook('onRequest', (request, _reply, done) => {
       notePeerCertificate(request);
@@ -101,4 +124,25 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   return { app, port, close: () => app.close() };
+}
+
+/** The caller's tenant for the access line; nothing when tenancy is off or the credentials fail. */
+function tenantOf(opts: RestServerOptions, headers: IncomingHttpHeaders): { tenant?: string } {
+  try {
+    const tenant = opts.authenticate(headers)?.tenant;
+    return tenant === undefined ? {} : { tenant };
+  } catch {
+    return {};
+  }
+}
+
+/** The model a `/v1/models/<m>...` or `/v2/models/<m>...` path names, as the client wrote it. */
+function modelOfPath(url: string): string | undefined {
+  const m = /^\/v[12]\/models\/([^/:]+)/.exec(url);
+  if (m === null) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
 }

@@ -10,10 +10,20 @@ export interface RuntimeLogger {
   warn(msg: string): void;
 }
 
+/**
+ * The runtimes' default logger (they run in worker threads, away from the server's pino):
+ * pino-shaped JSON lines on stdout, so the server's output stays one JSON object per line.
+ */
 export const consoleLogger: RuntimeLogger = {
-  info: (msg) => console.info(msg),
-  warn: (msg) => console.warn(msg),
+  info: (msg) => writeJsonLine(30, msg),
+  warn: (msg) => writeJsonLine(40, msg),
 };
+
+function writeJsonLine(level: number, msg: string): void {
+  process.stdout.write(
+    `${JSON.stringify({ level, time: Date.now(), service: 'tensorserve', thread: 'worker', msg })}\n`,
+  );
+}
 
 /** The subset of @tensorflow/tfjs-node(-gpu) the tfjs runtime uses (SavedModel support). */
 export interface TfjsNodeModule {

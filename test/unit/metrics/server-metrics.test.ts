@@ -159,8 +159,12 @@ describe('ServerMetrics: Triton metrics', () => {
     const s = await scrape(m);
     assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: 'mnist', status: 'UNKNOWN' }), 1);
     assert.equal(value(s, METRIC_NAMES.requestFailure, { ...mv, reason: 'BACKEND' }), 1);
-    assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: 'nope', status: 'NOT_FOUND' }), 1);
-    assert.equal(value(s, METRIC_NAMES.requestFailure, { model: 'nope', version: '', reason: 'OTHER' }), 1);
+    assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: '__unknown__', status: 'NOT_FOUND' }), 1);
+    assert.equal(
+      value(s, METRIC_NAMES.requestFailure, { model: '__unknown__', version: '', reason: 'OTHER' }),
+      1,
+    );
+    assert.ok(![...s.keys()].some((k) => k.includes('nope')));
   });
 
   it('reads pending requests and device gauges from the providers on each scrape', async () => {
@@ -236,10 +240,21 @@ describe('ServerMetrics: label cardinality', () => {
   it('bounds model label values at maxModelLabels', async () => {
     const m = new ServerMetrics({ defaultMetrics: false, maxModelLabels: 1 });
     m.recordRequest(request());
-    m.recordRequest(request({ model: 'random-1', version: undefined, code: 'NOT_FOUND' }));
-    m.recordRequest(request({ model: 'random-2', version: undefined, code: 'NOT_FOUND' }));
+    m.recordVersionState('served-1', 1, 'AVAILABLE');
+    m.recordVersionState('served-2', 1, 'AVAILABLE');
+    m.recordRequest(request({ model: 'served-1', code: 'OK' }));
+    m.recordRequest(request({ model: 'served-2', code: 'OK' }));
     const s = await scrape(m);
-    assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: '__other__', status: 'NOT_FOUND' }), 2);
+    assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: '__other__', status: 'OK' }), 2);
+    assert.ok(![...s.keys()].some((k) => k.includes('served-')));
+  });
+
+  it('records every name that never had a version under one __unknown__ series', async () => {
+    const m = new ServerMetrics({ defaultMetrics: false });
+    for (let i = 0; i < 50; i++)
+      m.recordRequest(request({ model: `random-${i}`, version: undefined, code: 'NOT_FOUND' }));
+    const s = await scrape(m);
+    assert.equal(value(s, METRIC_NAMES.requestCount, { model_name: '__unknown__', status: 'NOT_FOUND' }), 50);
     assert.ok(![...s.keys()].some((k) => k.includes('random-')));
   });
 });
