@@ -11,7 +11,13 @@ import { loadModelServerConfigFile } from '../../src/main/config/model-server-co
 import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { TensorServe } from '../../src/main/server.js';
 import { expected, NO_FP16, rawOf, SAMPLES, type Sample, valuesOfRaw } from '../fixtures/dtype-samples.js';
-import { MODELS_DIR, REPO_ROOT, startTestServer, type TestServer } from '../fixtures/test-server.js';
+import {
+  copyVersion,
+  MODELS_DIR,
+  REPO_ROOT,
+  startTestServer,
+  type TestServer,
+} from '../fixtures/test-server.js';
 
 /**
  * The gRPC front end of a real tensorserve (ONNX runtime, scheduler, lifecycle) through a
@@ -565,6 +571,84 @@ describe('gRPC on a real server', () => {
         }),
         grpc.status.INVALID_ARGUMENT,
         /missing base_path/,
+      );
+    });
+
+    // The model list the reload tests below keep serving besides the one under test.
+    const kept = ['identity_dtypes', 'identity_no_fp16', 'multi_io'].map((name) => ({
+      name,
+      base_path: path.join(MODELS_DIR, name),
+      model_platform: 'onnx',
+    }));
+    const reload = (extra: object[]) =>
+      call<{ status: { error_code: string; error_message: string } }>(models, 'HandleReloadConfigRequest', {
+        config: { model_config_list: { config: [...kept, ...extra] } },
+      });
+    const versionStates = (name: string) =>
+      call<{ model_version_status: { version: string; state: string }[] }>(models, 'GetModelStatus', {
+        model_spec: { name },
+      }).then((r) => r.model_version_status.map((s) => `${s.version}:${s.state}`));
+    const hptX = (spec: object) => ({
+      model_spec: { name: 'half_plus_two', ...spec },
+      inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '2' }] }, float_val: [1, 3] } },
+    });
+
+    it('answers the load error, naming the model, when a base path does not exist', async () => {
+      const missing = path.join(MODELS_DIR, 'no_such_model');
+      const res = await reload([{ name: 'ghost', base_path: missing, model_platform: 'onnx' }]);
+      assert.equal(res.status.error_code, 'NOT_FOUND', res.status.error_message);
+      assert.match(res.status.error_message, new RegExp(`base path ${missing} for servable ghost`));
+      // The rest of the list is still served.
+      assert.deepEqual(await versionStates('multi_io'), ['1:AVAILABLE']);
+      const ok = await reload([]);
+      assert.deepEqual(ok.status, { error_code: 'OK', error_message: '' });
+    });
+
+    it('adds a canary label that Predict can use; a label on a missing version is FAILED_PRECONDITION', async () => {
+      const hpt = {
+        name: 'half_plus_two',
+        base_path: path.join(MODELS_DIR, 'half_plus_two'),
+        model_platform: 'onnx',
+      };
+      const res = await reload([{ ...hpt, version_labels: { canary: '1' } }]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      const out = await call<{
+        model_spec: { version: { value: string } };
+        outputs: Record<string, TensorProtoOut>;
+      }>(predict, 'Predict', hptX({ version_label: 'canary' }));
+      assert.equal(out.model_spec.version.value, '1');
+      assert.deepEqual(floats(out.outputs['y'].tensor_content), [2.5, 3.5]);
+
+      const bad = await reload([{ ...hpt, version_labels: { canary: '1', next: '2' } }]);
+      assert.equal(bad.status.error_code, 'FAILED_PRECONDITION', bad.status.error_message);
+      assert.match(bad.status.error_message, /label next to version 2 of model half_plus_two/);
+      await expectStatus(
+        call(predict, 'Predict', hptX({ version_label: 'next' })),
+        grpc.status.NOT_FOUND,
+        /half_plus_two/,
+      );
+    });
+
+    it('a changed version policy changes GetModelStatus', async () => {
+      const base = copyVersion('half_plus_two', 1, undefined, 1);
+      copyVersion('half_plus_two', 1, base, 2);
+      const twoVersions = (policy: object) => ({
+        name: 'two_versions',
+        base_path: base,
+        model_platform: 'onnx',
+        model_version_policy: policy,
+      });
+      let res = await reload([twoVersions({ latest: { num_versions: 1 } })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      assert.deepEqual(await versionStates('two_versions'), ['2:AVAILABLE']);
+      res = await reload([twoVersions({ all: {} })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      assert.deepEqual(await versionStates('two_versions'), ['2:AVAILABLE', '1:AVAILABLE']);
+      res = await reload([twoVersions({ specific: { versions: ['1'] } })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      await waitFor(
+        async () => (await versionStates('two_versions')).join() === '2:END,1:AVAILABLE',
+        'version 2 to unload',
       );
     });
   });

@@ -101,6 +101,7 @@ const core: InferenceCore = {
   modelMetadata: notUsed,
   listModels: () => [],
   reloadModels: notUsed,
+  modelLoadError: notUsed,
   live: () => true,
   ready: () => true,
   modelReady: () => false,
