@@ -5,7 +5,8 @@ import type { ModelConfig } from './config/model-config.js';
 /**
  * Re-reads a model list file every `intervalMs` and applies it when its text changed
  * (TF Serving's `--model_config_file_poll_wait_seconds`). A file that fails to parse or
- * validate is logged and ignored: the models already served stay as they are.
+ * validate, or whose reload fails, is logged and ignored: the models already served stay
+ * as they are. Polling never rejects; `check()` itself rejects when `apply` does.
  */
 export class ConfigWatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -25,9 +26,18 @@ export class ConfigWatcher {
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => {
-      this.running ??= this.check().finally(() => {
-        this.running = undefined;
-      });
+      this.running ??= this.check()
+        .catch((err: unknown) => {
+          // A failed reload must not reject unhandled (that would end the process): the
+          // models already served keep serving, and the next changed text is tried again.
+          this.logger.error(
+            { file: this.file, err: err instanceof Error ? err.message : String(err) },
+            'model config reload failed; keeping the current models',
+          );
+        })
+        .finally(() => {
+          this.running = undefined;
+        });
     }, this.intervalMs);
     this.timer.unref();
   }

@@ -1,3 +1,4 @@
+import type { ServingError } from '../core/errors.js';
 import type { Signature } from '../core/signature.js';
 import type { TensorMap } from '../core/tensor.js';
 import type { Platform } from '../workers/runtime.js';
@@ -63,6 +64,12 @@ export interface InferenceCore {
   listModels(caller?: CallerIdentity): string[];
   /** Applies a new model list through the same path as a config file reload; resolves when settled. */
   reloadModels(models: readonly ModelConfig[]): Promise<void>;
+  /**
+   * After a reload has settled: why `model` is not served as its config asks (its base path
+   * is unreadable, a wanted version failed to load, a label names a version that is not
+   * AVAILABLE), or undefined when it is or is not in the model list. Never throws.
+   */
+  modelLoadError(model: string, caller?: CallerIdentity): ServingError | undefined;
   live(): boolean;
   /** True once start-up has loaded the initial versions and while not draining. */
   ready(): boolean;

@@ -23,6 +23,8 @@ export interface ServableSource {
   modelNames(): string[];
   availableVersions(name: string): number[];
   isReady(): boolean;
+  /** Why a listed model is not served as configured; undefined when it is. Never throws. */
+  loadError(name: string): ServingError | undefined;
   setModels(models: readonly ModelConfig[]): Promise<void>;
 }
 
@@ -220,6 +222,13 @@ export class PredictionService implements InferenceCore {
   async reloadModels(models: readonly ModelConfig[]): Promise<void> {
     if (this.opts.reload) await this.opts.reload(models);
     else await this.opts.servables.setModels(models);
+  }
+
+  modelLoadError(model: string, caller?: CallerIdentity): ServingError | undefined {
+    const internal = this.opts.namespace.resolve(caller, model);
+    const err = this.opts.servables.loadError(internal);
+    if (err === undefined || internal === model) return err;
+    return new ServingError(err.code, err.message.split(internal).join(model), { cause: err });
   }
 
   private acquire(model: string, internal: string, selector: VersionSelector): ServableHandle {

@@ -10,7 +10,14 @@ import { buildConfig } from '../../src/main/config/load-config.js';
 import { loadModelServerConfigFile } from '../../src/main/config/model-server-config.js';
 import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { TensorServe } from '../../src/main/server.js';
-import { MODELS_DIR, REPO_ROOT, startTestServer, type TestServer } from '../fixtures/test-server.js';
+import { expected, NO_FP16, rawOf, SAMPLES, type Sample, valuesOfRaw } from '../fixtures/dtype-samples.js';
+import {
+  copyVersion,
+  MODELS_DIR,
+  REPO_ROOT,
+  startTestServer,
+  type TestServer,
+} from '../fixtures/test-server.js';
 
 /**
  * The gRPC front end of a real tensorserve (ONNX runtime, scheduler, lifecycle) through a
@@ -47,124 +54,6 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string): Pr
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.fail(`timed out waiting for ${what}`);
-}
-
-/** One sample per dtype of identity_dtypes, shape [2,2], including each type's extremes. */
-interface Sample {
-  readonly dtype: string;
-  readonly tf: string;
-  readonly kserve: string;
-  readonly values: readonly (number | bigint | boolean | string)[];
-}
-
-const SAMPLES: readonly Sample[] = [
-  { dtype: 'float32', tf: 'DT_FLOAT', kserve: 'FP32', values: [1.5, -2.25, 0, 3.4028234663852886e38] },
-  { dtype: 'float64', tf: 'DT_DOUBLE', kserve: 'FP64', values: [Math.PI, -1e300, 0.1, 5e-324] },
-  { dtype: 'float16', tf: 'DT_HALF', kserve: 'FP16', values: [0x3c00, 0xc000, 0x7bff, 0x0001] },
-  { dtype: 'int8', tf: 'DT_INT8', kserve: 'INT8', values: [-128, 127, 0, -1] },
-  { dtype: 'int16', tf: 'DT_INT16', kserve: 'INT16', values: [-32768, 32767, 1, -2] },
-  { dtype: 'int32', tf: 'DT_INT32', kserve: 'INT32', values: [-2147483648, 2147483647, 3, -4] },
-  {
-    dtype: 'int64',
-    tf: 'DT_INT64',
-    kserve: 'INT64',
-    values: [-9223372036854775808n, 9223372036854775807n, 5n, -6n],
-  },
-  { dtype: 'uint8', tf: 'DT_UINT8', kserve: 'UINT8', values: [0, 255, 7, 128] },
-  { dtype: 'uint16', tf: 'DT_UINT16', kserve: 'UINT16', values: [0, 65535, 8, 1] },
-  { dtype: 'uint32', tf: 'DT_UINT32', kserve: 'UINT32', values: [0, 4294967295, 9, 1] },
-  { dtype: 'uint64', tf: 'DT_UINT64', kserve: 'UINT64', values: [0n, 18446744073709551615n, 10n, 1n] },
-  { dtype: 'bool', tf: 'DT_BOOL', kserve: 'BOOL', values: [true, false, false, true] },
-  { dtype: 'string', tf: 'DT_STRING', kserve: 'BYTES', values: ['héllo', '', 'a b', '\u{1F600}'] },
-];
-const NO_FP16 = SAMPLES.filter((s) => s.dtype !== 'float16');
-
-/** Little-endian bytes of a sample (strings: not used; they travel as string_val / BYTES). */
-function rawOf(s: Sample): Buffer {
-  const v = s.values;
-  switch (s.dtype) {
-    case 'float32':
-      return Buffer.from(new Float32Array(v as number[]).buffer);
-    case 'float64':
-      return Buffer.from(new Float64Array(v as number[]).buffer);
-    case 'float16':
-    case 'uint16':
-      return Buffer.from(new Uint16Array(v as number[]).buffer);
-    case 'int8':
-      return Buffer.from(new Int8Array(v as number[]).buffer);
-    case 'int16':
-      return Buffer.from(new Int16Array(v as number[]).buffer);
-    case 'int32':
-      return Buffer.from(new Int32Array(v as number[]).buffer);
-    case 'int64':
-      return Buffer.from(new BigInt64Array(v as bigint[]).buffer);
-    case 'uint8':
-      return Buffer.from(v as number[]);
-    case 'uint32':
-      return Buffer.from(new Uint32Array(v as number[]).buffer);
-    case 'uint64':
-      return Buffer.from(new BigUint64Array(v as bigint[]).buffer);
-    case 'bool':
-      return Buffer.from((v as boolean[]).map((b) => (b ? 1 : 0)));
-    default: {
-      const parts = (v as string[]).map((x) => Buffer.from(x));
-      return Buffer.concat(
-        parts.flatMap((p) => {
-          const len = Buffer.alloc(4);
-          len.writeUInt32LE(p.byteLength);
-          return [len, p];
-        }),
-      );
-    }
-  }
-}
-
-/** Decodes raw little-endian bytes back into sample values for comparison. */
-function valuesOfRaw(s: Sample, raw: Buffer): unknown[] {
-  const b = Buffer.from(raw);
-  const n = s.values.length;
-  const read = (size: number, fn: (o: number) => unknown) =>
-    Array.from({ length: n }, (_, i) => fn(i * size));
-  assert.equal(b.byteLength, s.dtype === 'string' ? b.byteLength : rawOf(s).byteLength, `${s.dtype} size`);
-  switch (s.dtype) {
-    case 'float32':
-      return read(4, (o) => b.readFloatLE(o));
-    case 'float64':
-      return read(8, (o) => b.readDoubleLE(o));
-    case 'float16':
-    case 'uint16':
-      return read(2, (o) => b.readUInt16LE(o));
-    case 'int8':
-      return read(1, (o) => b.readInt8(o));
-    case 'int16':
-      return read(2, (o) => b.readInt16LE(o));
-    case 'int32':
-      return read(4, (o) => b.readInt32LE(o));
-    case 'int64':
-      return read(8, (o) => b.readBigInt64LE(o));
-    case 'uint8':
-      return read(1, (o) => b.readUInt8(o));
-    case 'uint32':
-      return read(4, (o) => b.readUInt32LE(o));
-    case 'uint64':
-      return read(8, (o) => b.readBigUInt64LE(o));
-    case 'bool':
-      return read(1, (o) => b[o] !== 0);
-    default: {
-      const out: string[] = [];
-      for (let pos = 0; pos < b.byteLength; ) {
-        const len = b.readUInt32LE(pos);
-        out.push(b.subarray(pos + 4, pos + 4 + len).toString());
-        pos += 4 + len;
-      }
-      return out;
-    }
-  }
-}
-
-/** A sample's float32 values as they come back from float32 storage. */
-function expected(s: Sample): unknown[] {
-  return s.dtype === 'float32' ? s.values.map((v) => Math.fround(v as number)) : [...s.values];
 }
 
 const SHAPE_2x2 = { dim: [{ size: '2' }, { size: '2' }] };
@@ -682,6 +571,84 @@ describe('gRPC on a real server', () => {
         }),
         grpc.status.INVALID_ARGUMENT,
         /missing base_path/,
+      );
+    });
+
+    // The model list the reload tests below keep serving besides the one under test.
+    const kept = ['identity_dtypes', 'identity_no_fp16', 'multi_io'].map((name) => ({
+      name,
+      base_path: path.join(MODELS_DIR, name),
+      model_platform: 'onnx',
+    }));
+    const reload = (extra: object[]) =>
+      call<{ status: { error_code: string; error_message: string } }>(models, 'HandleReloadConfigRequest', {
+        config: { model_config_list: { config: [...kept, ...extra] } },
+      });
+    const versionStates = (name: string) =>
+      call<{ model_version_status: { version: string; state: string }[] }>(models, 'GetModelStatus', {
+        model_spec: { name },
+      }).then((r) => r.model_version_status.map((s) => `${s.version}:${s.state}`));
+    const hptX = (spec: object) => ({
+      model_spec: { name: 'half_plus_two', ...spec },
+      inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '2' }] }, float_val: [1, 3] } },
+    });
+
+    it('answers the load error, naming the model, when a base path does not exist', async () => {
+      const missing = path.join(MODELS_DIR, 'no_such_model');
+      const res = await reload([{ name: 'ghost', base_path: missing, model_platform: 'onnx' }]);
+      assert.equal(res.status.error_code, 'NOT_FOUND', res.status.error_message);
+      assert.match(res.status.error_message, new RegExp(`base path ${missing} for servable ghost`));
+      // The rest of the list is still served.
+      assert.deepEqual(await versionStates('multi_io'), ['1:AVAILABLE']);
+      const ok = await reload([]);
+      assert.deepEqual(ok.status, { error_code: 'OK', error_message: '' });
+    });
+
+    it('adds a canary label that Predict can use; a label on a missing version is FAILED_PRECONDITION', async () => {
+      const hpt = {
+        name: 'half_plus_two',
+        base_path: path.join(MODELS_DIR, 'half_plus_two'),
+        model_platform: 'onnx',
+      };
+      const res = await reload([{ ...hpt, version_labels: { canary: '1' } }]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      const out = await call<{
+        model_spec: { version: { value: string } };
+        outputs: Record<string, TensorProtoOut>;
+      }>(predict, 'Predict', hptX({ version_label: 'canary' }));
+      assert.equal(out.model_spec.version.value, '1');
+      assert.deepEqual(floats(out.outputs['y'].tensor_content), [2.5, 3.5]);
+
+      const bad = await reload([{ ...hpt, version_labels: { canary: '1', next: '2' } }]);
+      assert.equal(bad.status.error_code, 'FAILED_PRECONDITION', bad.status.error_message);
+      assert.match(bad.status.error_message, /label next to version 2 of model half_plus_two/);
+      await expectStatus(
+        call(predict, 'Predict', hptX({ version_label: 'next' })),
+        grpc.status.NOT_FOUND,
+        /half_plus_two/,
+      );
+    });
+
+    it('a changed version policy changes GetModelStatus', async () => {
+      const base = copyVersion('half_plus_two', 1, undefined, 1);
+      copyVersion('half_plus_two', 1, base, 2);
+      const twoVersions = (policy: object) => ({
+        name: 'two_versions',
+        base_path: base,
+        model_platform: 'onnx',
+        model_version_policy: policy,
+      });
+      let res = await reload([twoVersions({ latest: { num_versions: 1 } })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      assert.deepEqual(await versionStates('two_versions'), ['2:AVAILABLE']);
+      res = await reload([twoVersions({ all: {} })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      assert.deepEqual(await versionStates('two_versions'), ['2:AVAILABLE', '1:AVAILABLE']);
+      res = await reload([twoVersions({ specific: { versions: ['1'] } })]);
+      assert.deepEqual(res.status, { error_code: 'OK', error_message: '' });
+      await waitFor(
+        async () => (await versionStates('two_versions')).join() === '2:END,1:AVAILABLE',
+        'version 2 to unload',
       );
     });
   });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,88 +8,7 @@ import { loadProtos } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
 import type { InferenceCore } from '../../src/main/inference-core.js';
 import type { Credentials } from '../../src/main/tenancy/authenticator.js';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface Pki {
-  ca: Buffer;
-  serverCert: Buffer;
-  serverKey: Buffer;
-  clientCert: Buffer;
-  clientKey: Buffer;
-  rogueCa: Buffer;
-  rogueCert: Buffer;
-  rogueKey: Buffer;
-}
-
-/** Throwaway CA, server (localhost/127.0.0.1) and client certificates, made with openssl in a temp dir. */
-function makePki(dir: string): Pki {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string) =>
-    ssl(
-      'req',
-      '-x509',
-      ...key,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-    );
-  const leaf = (name: string, cn: string, caName: string, ext: string) => {
-    writeFileSync(path.join(dir, `${name}.ext`), ext);
-    ssl('req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${caName}.crt`,
-      '-CAkey',
-      `${caName}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-  };
-  ca('test-ca');
-  ca('rogue-ca');
-  leaf(
-    'server',
-    'localhost',
-    'test-ca',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
-  leaf('client', 'tenant-a', 'test-ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('rogue', 'tenant-a', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
-  const read = (f: string) => readFileSync(path.join(dir, f));
-  return {
-    ca: read('test-ca.crt'),
-    serverCert: read('server.crt'),
-    serverKey: read('server.key'),
-    clientCert: read('client.crt'),
-    clientKey: read('client.key'),
-    rogueCa: read('rogue-ca.crt'),
-    rogueCert: read('rogue.crt'),
-    rogueKey: read('rogue.key'),
-  };
-}
+import { hasOpenssl, makePki, type Pki } from '../fixtures/pki.js';
 
 const notUsed = () => {
   throw new Error('not used by this test');
@@ -101,6 +19,7 @@ const core: InferenceCore = {
   modelMetadata: notUsed,
   listModels: () => [],
   reloadModels: notUsed,
+  modelLoadError: notUsed,
   live: () => true,
   ready: () => true,
   modelReady: () => false,

@@ -131,6 +131,10 @@ class FakeCore implements InferenceCore {
     this.reloaded = models;
   }
 
+  modelLoadError(): ServingError | undefined {
+    return undefined;
+  }
+
   live(): boolean {
     return true;
   }

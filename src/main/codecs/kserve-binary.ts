@@ -1,6 +1,7 @@
 import { type DType, typedArrayCtor } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
 import { elementCount, type Tensor } from '../../core/tensor.js';
+import { bytesElementsSize, decodeBytesElements, writeBytesElements } from './bytes-framing.js';
 import { parseJsonBody } from './json-body.js';
 import type { TensorStorage } from './json-values.js';
 import {
@@ -73,7 +74,7 @@ export function storageFromBytes(
   bytes: Uint8Array,
 ): TensorStorage {
   const count = elementCount(shape);
-  if (dtype === 'string') return splitBytesElements(name, count, bytes);
+  if (dtype === 'string') return decodeBytesElements(bytes, count, `Input '${name}'`);
   const Ctor = typedArrayCtor(dtype);
   const want = count * Ctor.BYTES_PER_ELEMENT;
   if (bytes.byteLength !== want) {
@@ -98,30 +99,6 @@ function normalizeBools(bytes: Uint8Array): Uint8Array {
     }
   }
   return bytes;
-}
-
-function splitBytesElements(name: string, count: number, bytes: Uint8Array): Uint8Array[] {
-  const out = new Array<Uint8Array>(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
-  for (let i = 0; i < count; i++) {
-    if (pos + 4 > bytes.byteLength) throw bytesMismatch(name, count, i);
-    const len = view.getUint32(pos, true);
-    pos += 4;
-    if (len > bytes.byteLength - pos) throw bytesMismatch(name, count, i);
-    out[i] = bytes.subarray(pos, pos + len);
-    pos += len;
-  }
-  if (pos !== bytes.byteLength) {
-    throw invalid(
-      `Input '${name}': ${bytes.byteLength - pos} bytes left after the ${count} BYTES elements of its shape`,
-    );
-  }
-  return out;
-}
-
-function bytesMismatch(name: string, count: number, at: number): ServingError {
-  return invalid(`Input '${name}': binary data ends inside BYTES element ${at} of ${count}`);
 }
 
 /**
@@ -154,7 +131,7 @@ export function encodeInferBinaryResponse(
       continue;
     }
     const p = bytesOf(o.tensor);
-    const size = Array.isArray(p) ? p.reduce((n, s) => n + 4 + s.byteLength, 0) : p.byteLength;
+    const size = Array.isArray(p) ? bytesElementsSize(p) : p.byteLength;
     payloads.push(p);
     sizes.push(size);
     total += size;
@@ -171,11 +148,7 @@ export function encodeInferBinaryResponse(
       pos += p.byteLength;
       continue;
     }
-    for (const s of p) {
-      body.writeUInt32LE(s.byteLength, pos);
-      body.set(s, pos + 4);
-      pos += 4 + s.byteLength;
-    }
+    pos = writeBytesElements(body, pos, p);
   }
   return { body, headerLength };
 }

@@ -2,6 +2,8 @@ import type { DType, NumericTypedArray } from '../../core/dtype.js';
 import { dtypeSize } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
 import type { Tensor, TensorMap } from '../../core/tensor.js';
+import { decodeBytesElements, encodeBytesElements } from './bytes-framing.js';
+import { dtypeOfKServe, kserveDatatype } from './kserve-dtype.js';
 import { bytesOf, fillNumeric, parseDims, typedArrayFromBytes } from './tensor-proto.js';
 
 /**
@@ -42,24 +44,6 @@ export interface KserveDecodeOptions {
   readonly maxElements: number;
 }
 
-// TODO(codecs): share with src/main/codecs/kserve-dtype.ts once it lands.
-const DATATYPE_OF: Record<DType, string> = {
-  bool: 'BOOL',
-  uint8: 'UINT8',
-  uint16: 'UINT16',
-  uint32: 'UINT32',
-  uint64: 'UINT64',
-  int8: 'INT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  float16: 'FP16',
-  float32: 'FP32',
-  float64: 'FP64',
-  string: 'BYTES',
-};
-const DTYPE_OF = new Map<string, DType>(Object.entries(DATATYPE_OF).map(([d, k]) => [k, d as DType]));
-
 const CONTENTS_FIELD: Record<DType, keyof InferTensorContentsObject | undefined> = {
   bool: 'bool_contents',
   uint8: 'uint_contents',
@@ -76,53 +60,8 @@ const CONTENTS_FIELD: Record<DType, keyof InferTensorContentsObject | undefined>
   string: 'bytes_contents',
 };
 
-/** KServe datatype name of a dtype (`FP32`, `BYTES`, ...). */
-export function kserveDatatypeOf(dtype: DType): string {
-  return DATATYPE_OF[dtype];
-}
-
-/** The dtype of a KServe datatype name; undefined for unknown or unsupported ones (BF16). */
-export function dtypeOfKserveDatatype(datatype: string | undefined): DType | undefined {
-  return datatype === undefined ? undefined : DTYPE_OF.get(datatype);
-}
-
 function invalid(message: string): ServingError {
   return new ServingError('INVALID_ARGUMENT', message);
-}
-
-/** Splits BYTES raw contents into `count` elements; throws INVALID_ARGUMENT if malformed. */
-export function decodeBytesElements(raw: Uint8Array, count: number, what: string): Uint8Array[] {
-  const out = new Array<Uint8Array>(count);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  let pos = 0;
-  for (let i = 0; i < count; i++) {
-    if (pos + 4 > raw.byteLength) throw invalid(`${what}: raw contents end before element ${i} of ${count}`);
-    const len = view.getUint32(pos, true);
-    pos += 4;
-    if (pos + len > raw.byteLength) throw invalid(`${what}: element ${i} is longer than the raw contents`);
-    out[i] = raw.subarray(pos, pos + len);
-    pos += len;
-  }
-  if (pos !== raw.byteLength) {
-    throw invalid(
-      `${what}: raw contents hold ${raw.byteLength - pos} bytes beyond the ${count} elements of its shape`,
-    );
-  }
-  return out;
-}
-
-/** BYTES elements as raw contents: each a 4-byte little-endian length, then its bytes. */
-export function encodeBytesElements(elements: readonly Uint8Array[]): Buffer {
-  let size = 0;
-  for (const e of elements) size += 4 + e.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  for (const e of elements) {
-    out.writeUInt32LE(e.byteLength, pos);
-    out.set(e, pos + 4);
-    pos += 4 + e.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -136,7 +75,7 @@ export function decodeInferInput(
   opts: KserveDecodeOptions,
 ): Tensor {
   const what = `Input '${input.name ?? ''}'`;
-  const dtype = dtypeOfKserveDatatype(input.datatype);
+  const dtype = input.datatype === undefined ? undefined : dtypeOfKServe(input.datatype);
   if (dtype === undefined) throw invalid(`${what} has an unsupported datatype: ${input.datatype ?? ''}`);
   const shape = parseDims(input.shape ?? [], what, opts.maxElements);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -219,7 +158,7 @@ export function encodeInferOutputs(
     const t = outputs[name];
     const meta: InferOutputTensorObject = {
       name,
-      datatype: DATATYPE_OF[t.dtype],
+      datatype: kserveDatatype(t.dtype),
       shape: t.shape.map(String),
     };
     if (typedContents && t.dtype !== 'float16') meta.contents = contentsOf(t);

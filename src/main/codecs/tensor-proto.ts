@@ -1,6 +1,7 @@
 import { type DType, dtypeSize, type NumericTypedArray, typedArrayCtor } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
+import { dtypeOfTf, tfDataTypeName } from './tf-dtype.js';
 
 /**
  * `tensorflow.TensorProto` ↔ the internal Tensor, on the plain objects @grpc/proto-loader
@@ -41,53 +42,6 @@ export interface TensorProtoDecodeOptions {
 export interface TensorProtoEncodeOptions {
   /** Write typed `*_val` lists instead of `tensor_content`. */
   readonly typedValues?: boolean;
-}
-
-// TODO(codecs): share with src/main/codecs/tf-dtype.ts once it lands.
-const DT_OF: Record<DType, string> = {
-  float32: 'DT_FLOAT',
-  float64: 'DT_DOUBLE',
-  float16: 'DT_HALF',
-  int8: 'DT_INT8',
-  int16: 'DT_INT16',
-  int32: 'DT_INT32',
-  int64: 'DT_INT64',
-  uint8: 'DT_UINT8',
-  uint16: 'DT_UINT16',
-  uint32: 'DT_UINT32',
-  uint64: 'DT_UINT64',
-  bool: 'DT_BOOL',
-  string: 'DT_STRING',
-};
-const DT_NUMBERS: Record<string, number> = {
-  DT_FLOAT: 1,
-  DT_DOUBLE: 2,
-  DT_INT32: 3,
-  DT_UINT8: 4,
-  DT_INT16: 5,
-  DT_INT8: 6,
-  DT_STRING: 7,
-  DT_INT64: 9,
-  DT_BOOL: 10,
-  DT_UINT16: 17,
-  DT_HALF: 19,
-  DT_UINT32: 22,
-  DT_UINT64: 23,
-};
-const DTYPE_OF_DT = new Map<string | number, DType>();
-for (const [dtype, dt] of Object.entries(DT_OF) as [DType, string][]) {
-  DTYPE_OF_DT.set(dt, dtype);
-  DTYPE_OF_DT.set(DT_NUMBERS[dt], dtype);
-}
-
-/** `DT_*` enum name of a dtype. */
-export function tfDataTypeOf(dtype: DType): string {
-  return DT_OF[dtype];
-}
-
-/** The dtype of a `DT_*` name or number; undefined for types tensorserve does not serve. */
-export function dtypeOfTfDataType(dt: string | number | undefined): DType | undefined {
-  return dt === undefined ? undefined : DTYPE_OF_DT.get(dt);
 }
 
 function invalid(message: string): ServingError {
@@ -234,7 +188,7 @@ export function decodeTensorProto(
   opts: TensorProtoDecodeOptions,
 ): Tensor {
   const what = `Input '${name}'`;
-  const dtype = dtypeOfTfDataType(msg.dtype);
+  const dtype = msg.dtype === undefined ? undefined : dtypeOfTf(msg.dtype);
   if (dtype === undefined)
     throw invalid(`${what} has an unsupported dtype: ${String(msg.dtype ?? 'DT_INVALID')}`);
   const shapeMsg = msg.tensor_shape;
@@ -259,7 +213,7 @@ export function decodeTensorProto(
     const expected = count * dtypeSize(dtype);
     if (content.byteLength !== expected) {
       throw invalid(
-        `${what}: tensor_content has ${content.byteLength} bytes, expected ${expected} (${count} elements of ${DT_OF[dtype]})`,
+        `${what}: tensor_content has ${content.byteLength} bytes, expected ${expected} (${count} elements of ${tfDataTypeName(dtype)})`,
       );
     }
     return { dtype, shape, data: typedArrayFromBytes(dtype, content, count) };
@@ -273,7 +227,7 @@ export function decodeTensorProto(
 /** Encodes one response tensor; `tensor_content` unless `typedValues` (strings always use string_val). */
 export function encodeTensorProto(t: Tensor, opts: TensorProtoEncodeOptions = {}): TensorProtoObject {
   const msg: TensorProtoObject = {
-    dtype: DT_OF[t.dtype],
+    dtype: tfDataTypeName(t.dtype),
     tensor_shape: { dim: t.shape.map((d) => ({ size: String(d) })) },
   };
   if (t.dtype === 'string') {

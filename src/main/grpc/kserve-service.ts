@@ -1,13 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
-import type { TensorSpec } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
-import {
-  decodeInferInputs,
-  encodeInferOutputs,
-  type InferInputTensorObject,
-  kserveDatatypeOf,
-} from '../codecs/kserve-grpc.js';
+import { decodeInferInputs, encodeInferOutputs, type InferInputTensorObject } from '../codecs/kserve-grpc.js';
+import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
 import type { InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
@@ -39,21 +33,6 @@ export function kserveSelector(version: string | undefined): VersionSelector {
   return { kind: 'version', version: Number(version) };
 }
 
-const PLATFORM_NAMES: Record<Platform, string> = {
-  onnx: 'onnxruntime_onnx',
-  tensorflow: 'tensorflow_savedmodel',
-  tfjs: 'tfjs',
-};
-
-/** The platform string KServe metadata reports (Triton's names where one exists). */
-export function kservePlatformOf(platform: Platform): string {
-  return PLATFORM_NAMES[platform];
-}
-
-function tensorMetadata(s: TensorSpec): { name: string; datatype: string; shape: string[] } {
-  return { name: s.name, datatype: kserveDatatypeOf(s.dtype), shape: (s.shape ?? []).map(String) };
-}
-
 function modelNameOf(name: string | undefined): string {
   if (!name) throw new ServingError('INVALID_ARGUMENT', 'Missing model name in request');
   return name;
@@ -83,13 +62,8 @@ export function kserveServiceHandlers(
     })),
     ModelMetadata: unary<{ name?: string; version?: string }, unknown>('ModelMetadata', env, (req, ctx) => {
       const meta = core.modelMetadata(modelNameOf(req.name), kserveSelector(req.version), ctx.caller);
-      return {
-        name: meta.model,
-        versions: meta.availableVersions.map(String),
-        platform: kservePlatformOf(meta.platform),
-        inputs: meta.signature.inputs.map(tensorMetadata),
-        outputs: meta.signature.outputs.map(tensorMetadata),
-      };
+      // int64 shape dims: proto-loader encodes numbers as well as strings.
+      return kserveModelMetadata(meta);
     }),
     ModelInfer: unary<ModelInferRequestObject, unknown>('ModelInfer', env, async (req, ctx) => {
       const model = modelNameOf(req.model_name);

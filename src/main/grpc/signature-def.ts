@@ -1,5 +1,5 @@
 import type { TensorSpec } from '../../core/signature.js';
-import { tfDataTypeOf } from '../codecs/tensor-proto.js';
+import { tfDataTypeName } from '../codecs/tf-dtype.js';
 import type { ModelMetadataResult } from '../inference-core.js';
 
 /** type_url of the Any in GetModelMetadataResponse.metadata["signature_def"]. */
@@ -14,7 +14,7 @@ interface TensorInfoObject {
 function tensorInfoOf(spec: TensorSpec): TensorInfoObject {
   return {
     name: spec.name,
-    dtype: tfDataTypeOf(spec.dtype),
+    dtype: tfDataTypeName(spec.dtype),
     tensor_shape:
       spec.shape === null
         ? { dim: [], unknown_rank: true }

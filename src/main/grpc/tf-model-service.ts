@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
-import { ERROR_CODES, ServingError } from '../../core/errors.js';
-import type { InferenceCore } from '../inference-core.js';
+import { ERROR_CODES, MAX_CLIENT_MESSAGE, ServingError } from '../../core/errors.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { CallerIdentity, InferenceCore } from '../inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import {
   type ModelServerConfigObject,
@@ -51,8 +52,32 @@ export function modelServiceHandlers(
         }
         const models = modelServerConfigToModels(req.config, reload.modelSettings, reload.baseDir);
         await core.reloadModels(models);
-        return { status: { error_code: 'OK', error_message: '' } };
+        return { status: reloadStatus(core, models, ctx.caller) };
       },
     ),
   };
+}
+
+/**
+ * The ReloadConfigResponse status once a reload has settled: OK when every model of the new
+ * list is served as configured, else the first failing model's load error (NOT_FOUND for a
+ * missing base path, the load error of a version that failed, FAILED_PRECONDITION for a
+ * label on a version that is not AVAILABLE), as TF Serving answers. Every failure is listed
+ * in the message, each naming its model.
+ */
+function reloadStatus(
+  core: InferenceCore,
+  models: readonly ModelConfig[],
+  caller: CallerIdentity | undefined,
+): { error_code: string; error_message: string } {
+  const failures: { name: string; err: ServingError }[] = [];
+  for (const m of models) {
+    const err = core.modelLoadError(m.name, caller);
+    if (err !== undefined) failures.push({ name: m.name, err });
+  }
+  if (failures.length === 0) return { error_code: 'OK', error_message: '' };
+  const message = failures
+    .map(({ name, err }) => (err.message.includes(name) ? err.message : `Model ${name}: ${err.message}`))
+    .join('; ');
+  return { error_code: failures[0].err.code, error_message: message.slice(0, MAX_CLIENT_MESSAGE) };
 }

@@ -186,6 +186,15 @@ export class ServableManager {
     return model?.config === undefined ? [] : model.available();
   }
 
+  /**
+   * Why a model of the current list is not served as configured (see ModelVersions.loadError);
+   * undefined when it is, or when the name is not in the list. Meaningful once setModels()
+   * has resolved. Never throws.
+   */
+  loadError(name: string): ServingError | undefined {
+    return this.models.get(name)?.loadError();
+  }
+
   /** Why the model's base path could not be read at the last poll, if it could not. */
   sourceError(name: string): ServingError | undefined {
     return this.models.get(name)?.sourceError;

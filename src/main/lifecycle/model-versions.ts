@@ -1,4 +1,4 @@
-import type { ServingError } from '../../core/errors.js';
+import { ERROR_CODES, type ErrorCode, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { LifecycleClock } from './clock.js';
 import { type HarnessState, LoaderHarness, PUBLIC_STATE } from './harness.js';
@@ -86,6 +86,41 @@ export class ModelVersions {
       .filter((s) => s.harness.state === 'available')
       .map((s) => s.harness.version)
       .sort((a, b) => b - a);
+  }
+
+  /**
+   * Why this model is not served as its config asks, once settled; undefined when it is
+   * (and for a removed model). In order: the base path could not be read and no version is
+   * AVAILABLE (the source's NOT_FOUND); a wanted version failed to load (its load error);
+   * no version is wanted or AVAILABLE (NOT_FOUND); a label names a version that is not
+   * AVAILABLE (FAILED_PRECONDITION, as TF Serving's ServerCore refuses such a label).
+   */
+  loadError(): ServingError | undefined {
+    const config = this.config;
+    if (config === undefined) return undefined;
+    const available = new Set(this.available());
+    if (this.sourceError !== undefined && available.size === 0) return this.sourceError;
+    for (const version of [...this.wanted].sort((a, b) => b - a)) {
+      const harness = this.slots.get(version)?.harness;
+      if (harness?.state !== 'error') continue;
+      const { errorCode, errorMessage } = harness.status();
+      const code: ErrorCode = errorCode in ERROR_CODES ? (errorCode as ErrorCode) : 'UNKNOWN';
+      return new ServingError(code, errorMessage);
+    }
+    if (available.size === 0 && this.wanted.size === 0) {
+      return new ServingError(
+        'NOT_FOUND',
+        `No versions of servable ${this.name} found under base path ${config.basePath}`,
+      );
+    }
+    for (const [label, version] of Object.entries(config.versionLabels)) {
+      if (available.has(version)) continue;
+      return new ServingError(
+        'FAILED_PRECONDITION',
+        `Request to assign label ${label} to version ${version} of model ${this.name}, which is not currently available for inference`,
+      );
+    }
+    return undefined;
   }
 
   /** All known versions' statuses, highest first; a live harness wins over a retired record. */

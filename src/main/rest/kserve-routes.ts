@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
-import type { TensorSpec } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
 import { parseJsonBody } from '../codecs/json-body.js';
 import {
   decodeInferBinaryRequest,
@@ -9,8 +7,8 @@ import {
   INFERENCE_HEADER_CONTENT_LENGTH,
   wantsBinaryOutput,
 } from '../codecs/kserve-binary.js';
-import { kserveDatatype } from '../codecs/kserve-dtype.js';
 import { decodeInferRequest, type InferRequest } from '../codecs/kserve-json.js';
+import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
 import type { CallerIdentity, InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
 import type { ModelRepository } from '../model-repository.js';
@@ -31,13 +29,6 @@ export interface KServeRouteOptions extends RestOptions {
     | undefined;
 }
 
-/** Triton's platform names where one exists. */
-const PLATFORM_NAMES: Record<Platform, string> = {
-  onnx: 'onnxruntime_onnx',
-  tfjs: 'tensorflowjs',
-  tensorflow: 'tensorflow_savedmodel',
-};
-
 type ModelParams = { model: string; version?: string };
 
 function selectorOf(params: ModelParams): VersionSelector {
@@ -46,10 +37,6 @@ function selectorOf(params: ModelParams): VersionSelector {
     throw new ServingError('INVALID_ARGUMENT', `Model version '${params.version}' is not a version number`);
   }
   return { kind: 'version', version: Number(params.version) };
-}
-
-function tensorMetadata(spec: TensorSpec) {
-  return { name: spec.name, datatype: kserveDatatype(spec.dtype), shape: spec.shape ?? [-1] };
 }
 
 function requireAdmin(caller: CallerIdentity | undefined): void {
@@ -103,14 +90,7 @@ export function registerKServeRoutes(
 
   const metadata = wrap<ModelParams>((request) => {
     const caller = opts.authenticate(request.headers);
-    const meta = core.modelMetadata(request.params.model, selectorOf(request.params), caller);
-    return {
-      name: meta.model,
-      versions: meta.availableVersions.map(String),
-      platform: PLATFORM_NAMES[meta.platform],
-      inputs: meta.signature.inputs.map(tensorMetadata),
-      outputs: meta.signature.outputs.map(tensorMetadata),
-    };
+    return kserveModelMetadata(core.modelMetadata(request.params.model, selectorOf(request.params), caller));
   });
   app.get('/v2/models/:model', metadata);
   app.get('/v2/models/:model/versions/:version', metadata);

@@ -131,7 +131,7 @@ describe('kserve binary extension', () => {
     r = mk(6, 6, 'BYTES', [2]);
     fails(
       () => decodeInferBinaryRequest(r.body, r.headerLength, opts),
-      /Input 'x': binary data ends inside BYTES element 1 of 2/,
+      /Input 'x': the BYTES data ends inside element 1 of 2/,
     );
   });
 

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
+import { decodeBytesElements, encodeBytesElements } from '../../../src/main/codecs/bytes-framing.js';
+import { dtypeOfKServe, kserveDatatype } from '../../../src/main/codecs/kserve-dtype.js';
 import {
-  decodeBytesElements,
   decodeInferInput,
   decodeInferInputs,
-  dtypeOfKserveDatatype,
-  encodeBytesElements,
   encodeInferOutputs,
-  kserveDatatypeOf,
 } from '../../../src/main/codecs/kserve-grpc.js';
 
 const OPTS = { maxElements: 1000 };
@@ -69,12 +67,12 @@ const CASES = [
 describe('KServe gRPC codec: datatypes', () => {
   it('maps every datatype to a dtype and back', () => {
     for (const c of CASES) {
-      assert.equal(dtypeOfKserveDatatype(c.datatype), c.dtype);
-      assert.equal(kserveDatatypeOf(c.dtype), c.datatype);
+      assert.equal(dtypeOfKServe(c.datatype), c.dtype);
+      assert.equal(kserveDatatype(c.dtype), c.datatype);
     }
-    assert.equal(dtypeOfKserveDatatype('FP16'), 'float16');
-    assert.equal(dtypeOfKserveDatatype('BYTES'), 'string');
-    assert.equal(dtypeOfKserveDatatype('BF16'), undefined);
+    assert.equal(dtypeOfKServe('FP16'), 'float16');
+    assert.equal(dtypeOfKServe('BYTES'), 'string');
+    assert.equal(dtypeOfKServe('BF16'), undefined);
   });
 });
 
@@ -189,12 +187,15 @@ describe('KServe gRPC codec: raw contents', () => {
     );
     expectInvalid(
       () => decodeBytesElements(raw, 4, "Input 's'"),
-      /Input 's': raw contents end before element 3 of 4/,
+      /Input 's': the BYTES data ends inside element 3 of 4/,
     );
-    expectInvalid(() => decodeBytesElements(raw, 2, "Input 's'"), /beyond the 2 elements/);
+    expectInvalid(
+      () => decodeBytesElements(raw, 2, "Input 's'"),
+      /the BYTES data has 6 bytes beyond the 2 elements of its shape/,
+    );
     expectInvalid(
       () => decodeBytesElements(Buffer.from([9, 0, 0, 0, 1]), 1, "Input 's'"),
-      /element 0 is longer/,
+      /ends inside element 0 of 1/,
     );
   });
 

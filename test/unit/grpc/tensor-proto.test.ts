@@ -5,11 +5,10 @@ import { ServingError } from '../../../src/core/errors.js';
 import type { Tensor } from '../../../src/core/tensor.js';
 import {
   decodeTensorProto,
-  dtypeOfTfDataType,
   encodeTensorProto,
   type TensorProtoObject,
-  tfDataTypeOf,
 } from '../../../src/main/codecs/tensor-proto.js';
+import { dtypeOfTf, tfDataTypeName } from '../../../src/main/codecs/tf-dtype.js';
 
 const OPTS = { maxElements: 1000 };
 
@@ -100,13 +99,13 @@ const CASES: {
 describe('TensorProto codec: dtype table', () => {
   it('maps every dtype to its DT_* name and back, by name and by enum number', () => {
     for (const c of CASES) {
-      assert.equal(tfDataTypeOf(c.dtype), c.dt);
-      assert.equal(dtypeOfTfDataType(c.dt), c.dtype);
+      assert.equal(tfDataTypeName(c.dtype), c.dt);
+      assert.equal(dtypeOfTf(c.dt), c.dtype);
     }
-    assert.equal(tfDataTypeOf('string'), 'DT_STRING');
-    assert.equal(dtypeOfTfDataType(1), 'float32');
-    assert.equal(dtypeOfTfDataType(23), 'uint64');
-    assert.equal(dtypeOfTfDataType('DT_BFLOAT16'), undefined);
+    assert.equal(tfDataTypeName('string'), 'DT_STRING');
+    assert.equal(dtypeOfTf(1), 'float32');
+    assert.equal(dtypeOfTf(23), 'uint64');
+    assert.equal(dtypeOfTf('DT_BFLOAT16'), undefined);
   });
 });
 

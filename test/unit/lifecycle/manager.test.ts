@@ -434,4 +434,37 @@ describe('ServableManager', () => {
       error('INVALID_ARGUMENT', 'Duplicate model name: m'),
     );
   });
+
+  it('loadError tells why a settled model is not served as configured', async () => {
+    const { loader, dirs, manager } = setup();
+    dirs.set('/models/ok', ['1']);
+    dirs.set('/models/broken', ['1', '2']);
+    dirs.set('/models/empty', []);
+    loader.failNext('broken:2', 1, new ServingError('INVALID_ARGUMENT', 'bad graph'));
+    await manager.setModels([
+      modelConfig('ok', { versionLabels: { stable: 1 } }),
+      modelConfig('broken'),
+      modelConfig('empty'),
+      modelConfig('gone', { basePath: '/models/gone' }),
+      modelConfig('labelled', { basePath: '/models/ok', versionLabels: { canary: 2 } }),
+    ]);
+    assert.equal(manager.loadError('ok'), undefined);
+    assert.equal(manager.loadError('not-listed'), undefined);
+    const check = (name: string, code: string, message: string) => {
+      const err = manager.loadError(name);
+      assert.ok(err, `${name} has an error`);
+      assert.deepEqual([err.code, err.message], [code, message]);
+    };
+    check('broken', 'INVALID_ARGUMENT', 'bad graph');
+    check('empty', 'NOT_FOUND', 'No versions of servable empty found under base path /models/empty');
+    check('gone', 'NOT_FOUND', 'Could not find base path /models/gone for servable gone');
+    check(
+      'labelled',
+      'FAILED_PRECONDITION',
+      'Request to assign label canary to version 2 of model labelled, which is not currently available for inference',
+    );
+    // Once the failing version is no longer wanted, the model is served as configured.
+    await manager.setModels([modelConfig('broken', { versionPolicy: { kind: 'specific', versions: [1] } })]);
+    assert.equal(manager.loadError('broken'), undefined);
+  });
 });
