@@ -34,6 +34,7 @@ function servables(key: string): ServableSource {
     availableVersions: () => [1],
     isReady: () => true,
     setModels: async () => {},
+    loadError: () => undefined,
   };
 }
 
