@@ -162,6 +162,7 @@ async function main(): Promise<void> {
     'B p50 ms',
     'B p99 ms',
     'B errors',
+    'B skipped',
     'B in core ms',
     'A sent',
     'A ok (200)',
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
       f2(alone.latencyMs.p50),
       f2(alone.latencyMs.p99),
       String(alone.errors),
+      String(alone.skipped),
       opt(runs.bServerAlone?.requestMs),
       '-',
       '-',
@@ -192,6 +194,7 @@ async function main(): Promise<void> {
       f2(withA.latencyMs.p50),
       f2(withA.latencyMs.p99),
       String(withA.errors),
+      String(withA.skipped),
       opt(runs.bServerWithA?.requestMs),
       String(a.sent),
       String(a.statuses['200'] ?? 0),
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
   const notes = [
     `model ${model} (shared, tenancy on, tenants A and B weight 1), TF Serving REST JSON, ${threads.workers} worker thread(s), intra_op_threads ${threads.intraOpThreads}, max_batch_size ${batching.maxBatchSize}, batch_timeout_micros ${batching.batchTimeoutMicros}.`,
     `B: open loop at ${bRate} req/s (fixed intervals; latency from each request's scheduled start). A: open loop at ${aRate} req/s (${aRate / bRate}x B) with a rate quota of ${aQuota} req/s (burst ${Math.ceil(aQuota)}), starting 1 s before B's run 2.`,
-    `${warmupS} s warm-up (B alone), then ${durationS} s per run. A other: answers neither 200 nor 429; A skipped: sends not made because 512 of A's requests were already in flight (the server was not keeping up).`,
+    `${warmupS} s warm-up (B alone), then ${durationS} s per run. A other: answers neither 200 nor 429; B/A skipped: sends not made because 512 of that tenant's requests were already in flight (the server was not keeping up); a request unanswered after 30 s counts as an error.`,
     "B in core: B's mean time inside the inference core, scheduler queue included (nv_inference_request_duration_us with its tenant label); the rest of B's latency is spent before the core (HTTP, body parsing, waiting for the main thread or a CPU).",
   ];
   const command = `npm run bench:noisy -- ${process.argv.slice(2).join(' ')}`.trim();

@@ -11,6 +11,8 @@ export interface OpenLoopOptions {
   readonly durationS: number;
   /** Requests in flight at most; a send due while at the cap is skipped and counted (default 512). */
   readonly maxOutstanding?: number;
+  /** A request unanswered after this long is abandoned and counted as `"timeout"` (default 30). */
+  readonly requestTimeoutS?: number;
 }
 
 /** An open-loop run: LoadResult over the 2xx answers plus every status seen. */
@@ -19,7 +21,7 @@ export interface OpenLoopResult extends LoadResult {
   readonly sent: number;
   /** Sends skipped because `maxOutstanding` requests were already in flight. */
   readonly skipped: number;
-  /** Answers by HTTP status (`"200"`, `"429"`, ...) and transport errors (`"error"`). */
+  /** Answers by HTTP status (`"200"`, `"429"`, ...), transport errors (`"error"`) and `"timeout"`. */
   readonly statuses: Readonly<Record<string, number>>;
 }
 
@@ -57,10 +59,13 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const send = (scheduled: bigint) => {
     outstanding++;
     sent++;
+    let finished = false;
     const done = (status: string, ok: boolean) => {
+      if (finished) return;
+      finished = true;
       count(status);
       if (ok) recorder.recordOk(Number(process.hrtime.bigint() - scheduled) / 1000);
-      else recorder.recordError(status === 'error' ? 'transport error' : `HTTP ${status}`);
+      else recorder.recordError(status === 'error' || status === 'timeout' ? status : `HTTP ${status}`);
       outstanding--;
       maybeDone();
     };
@@ -73,6 +78,10 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       res.on('error', () => done('error', false));
     });
     req.on('error', () => done('error', false));
+    req.setTimeout((o.requestTimeoutS ?? 30) * 1000, () => {
+      done('timeout', false);
+      req.destroy();
+    });
     req.end(o.request.body);
   };
 
