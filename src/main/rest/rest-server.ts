@@ -37,6 +37,19 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: opts.limits.maxBodyBytes,
     disableRequestLogging: true,
+    // Fastify's own routing errors (a URL with bad percent-encoding) answer in the project's
+    // error format, like every other error.
+    frameworkErrors: (err, request, reply) => {
+      if ((err.statusCode ?? 500) >= 500) return sendError(reply, err);
+      const problem = err.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : err.message;
+      return sendError(
+        reply,
+        new ServingError(
+          'INVALID_ARGUMENT',
+          `Malformed request: ${request.method} ${request.url}: ${problem}`,
+        ),
+      );
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && given.length > 0 && given.length <= 128
