@@ -220,7 +220,7 @@ describe('ServableManager', () => {
     assert.equal(manager.acquire('m', { kind: 'latest' }).version, 3);
   });
 
-  it('resolves labels per request, including labels on versions not yet available', async () => {
+  it('start-up applies labels as given; one on a version not yet available resolves once it is', async () => {
     const { dirs, manager } = setup();
     dirs.set('/models/m', ['1']);
     const config = modelConfig('m', {
@@ -256,9 +256,51 @@ describe('ServableManager', () => {
       [1],
     );
 
-    // A reload moves a label.
+    // A reload moves a label to an AVAILABLE version.
     await manager.setModels([{ ...config, versionLabels: { stable: 2 } }]);
     assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 2);
+  });
+
+  it('a reload assigning a label to a version that is not AVAILABLE fails and keeps the old labels', async () => {
+    const { loader, dirs, manager } = setup();
+    dirs.set('/models/m', ['1', '2']);
+    dirs.set('/models/n', ['1']);
+    loader.failNext('m:2', Number.POSITIVE_INFINITY);
+    const m = modelConfig('m', { versionPolicy: { kind: 'all' }, versionLabels: { stable: 1 } });
+    const n = modelConfig('n', { versionLabels: { prod: 1 } });
+    await manager.setModels([m, n]);
+    assert.deepEqual(manager.availableVersions('m'), [1]);
+
+    const moves: [Record<string, number>, string, number][] = [
+      [{ stable: 2 }, 'stable', 2], // moved onto a failed version
+      [{ stable: 1, canary: 3 }, 'canary', 3], // new, on a version not on disk
+    ];
+    for (const [labels, label, version] of moves) {
+      await assert.rejects(
+        manager.setModels([
+          { ...m, versionLabels: labels },
+          { ...n, versionLabels: { prod: 1, beta: 1 } },
+        ]),
+        error(
+          'FAILED_PRECONDITION',
+          `Request to assign label '${label}' to version ${version} of model m, which is not currently available for inference`,
+        ),
+      );
+      // All or nothing: m's label stays where it was, n's valid new label is not applied either.
+      assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 1);
+      assert.throws(
+        () => manager.acquire('m', { kind: 'label', label: 'canary' }),
+        error('INVALID_ARGUMENT', 'Unrecognized servable version label: canary'),
+      );
+      assert.throws(
+        () => manager.acquire('n', { kind: 'label', label: 'beta' }),
+        error('INVALID_ARGUMENT', 'Unrecognized servable version label: beta'),
+      );
+    }
+
+    // A valid reload applies; an unchanged label is not re-checked.
+    await manager.setModels([m, { ...n, versionLabels: { prod: 1, beta: 1 } }]);
+    assert.equal(manager.acquire('n', { kind: 'label', label: 'beta' }).version, 1);
   });
 
   it('reports unknown models and versions exactly as TF Serving', async () => {
