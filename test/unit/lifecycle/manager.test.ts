@@ -12,16 +12,23 @@ function setup(transitionPolicy?: TransitionPolicyName) {
   const clock = new FakeClock();
   const loader = new FakeLoader();
   const dirs = new FakeDirs();
+  const logs: { level: string; fields: object; message: string }[] = [];
+  const logger = {
+    info: (fields: object, message: string) => logs.push({ level: 'info', fields, message }),
+    warn: (fields: object, message: string) => logs.push({ level: 'warn', fields, message }),
+    error: (fields: object, message: string) => logs.push({ level: 'error', fields, message }),
+  };
   const manager = new ServableManager({
     loader,
     clock,
+    logger,
     pollIntervalMs: 1000,
     listDir: dirs.listDir,
     transitionPolicy,
   });
   const events: VersionChangeEvent[] = [];
   manager.onChange((e) => events.push(e));
-  return { clock, loader, dirs, manager, events };
+  return { clock, loader, dirs, manager, events, logs };
 }
 
 /** `version:STATE` of every known version, highest first. */
@@ -44,7 +51,7 @@ function track(promise: Promise<void>): { done: boolean } {
 
 describe('ServableManager', () => {
   it('setModels waits for the initial load; then the version serves', async () => {
-    const { loader, dirs, manager, events } = setup();
+    const { loader, dirs, manager, events, logs } = setup();
     dirs.set('/models/m', ['1', 'notes']);
     loader.gate('m:1');
     const startup = track(manager.setModels([modelConfig('m')]));
@@ -67,6 +74,17 @@ describe('ServableManager', () => {
     );
     assert.equal(events[2].loadMillis, 0);
     assert.equal(events[2].memoryBytes, 1000);
+    // One log line per AVAILABLE transition, load time as load_ms.
+    assert.deepEqual(
+      logs.filter((l) => l.message === 'model version'),
+      [
+        {
+          level: 'info',
+          fields: { model: 'm', version: 1, state: 'AVAILABLE', load_ms: 0 },
+          message: 'model version',
+        },
+      ],
+    );
     assert.deepEqual(manager.modelNames(), ['m']);
     assert.equal(manager.modelConfig('m')?.basePath, '/models/m');
   });
@@ -221,13 +239,17 @@ describe('ServableManager', () => {
   });
 
   it('start-up applies labels as given; one on a version not yet available resolves once it is', async () => {
-    const { dirs, manager } = setup();
+    const { dirs, manager, logs } = setup();
     dirs.set('/models/m', ['1']);
     const config = modelConfig('m', {
       versionPolicy: { kind: 'all' },
       versionLabels: { stable: 1, canary: 2 },
     });
     await manager.setModels([config]);
+    assert.deepEqual(
+      logs.filter((l) => l.level === 'warn').map((l) => l.fields),
+      [{ model: 'm', label: 'canary', version: 2 }],
+    );
     assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 1);
     assert.throws(
       () => manager.acquire('m', { kind: 'label', label: 'canary' }),
