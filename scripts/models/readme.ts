@@ -37,7 +37,7 @@ curl -d '{"instances": [1.0, 2.0, 5.0]}' localhost:8501/v1/models/half_plus_two:
 
 curl -d '{"inputs": {"a": [[1, 2, 3]], "b": [[3, 2, 1]], "scale": [[2]]}}' \\
   localhost:8501/v1/models/multi_io:predict
-# {"outputs": {"sum": [[4, 4, 4]], "weighted": [[-4, 0, 4]], "greater": [[false, false, true]], "count": [1]}}
+# {"outputs": {"sum": [[4.0, 4.0, 4.0]], "weighted": [[-4.0, 0.0, 4.0]], "greater": [[false, false, true]], "count": [1]}}
 \`\`\`
 
 \`cnn\` / \`cnn_tfjs\` take \`{"instances": [<28×28×1 nested list>, ...]}\` and return ten

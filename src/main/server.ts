@@ -168,11 +168,8 @@ export class TensorServe {
 
   private watchMetrics(): void {
     this.manager.onChange((e) => {
+      // The lifecycle logs the transition itself (model-versions.ts).
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
-      this.logger.info(
-        { model: e.model, version: e.version, state: e.state, load_ms: e.loadMillis },
-        'model version',
-      );
     });
     registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
     this.metrics.setPendingProvider(() =>

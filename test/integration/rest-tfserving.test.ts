@@ -18,7 +18,7 @@ function signatureOf(body: unknown): SignatureJson {
     .signature_def.signature_def.serving_default;
 }
 
-const ALL_MODELS = ['half_plus_two', 'half_plus_two_tfjs', 'cnn', 'cnn_tfjs', 'multi_io'];
+const ALL_MODELS = ['half_plus_two', 'half_plus_two_tfjs', 'cnn', 'cnn_tfjs', 'multi_io', 'identity_no_fp16'];
 
 /** A deterministic 28x28 image batch in [0, 1). */
 function images(n: number): number[][][][] {
@@ -46,7 +46,7 @@ describe('TF Serving REST API on the example models', () => {
     it(`${model}: row format predict answers TF Serving's example`, async () => {
       const r = await postJson(`${ts.restUrl}/v1/models/${model}:predict`, '{"instances":[1.0,2.0,5.0]}');
       assert.equal(r.status, 200, r.text);
-      assert.equal(r.text, '{"predictions":[2.5,3,4.5]}');
+      assert.equal(r.text, '{"predictions":[2.5,3.0,4.5]}');
       assert.match(r.headers.get('content-type') ?? '', /application\/json/);
     });
 
@@ -141,8 +141,27 @@ describe('TF Serving REST API on the example models', () => {
       400,
       /Missing 'inputs' or 'instances' key/,
     ],
-    ['ragged lists', 'multi_io:predict', '{"instances":[[1,2,3],[1,2]]}', 400, /./],
-    ['wrong JSON type for the dtype', 'half_plus_two:predict', '{"instances":["a"]}', 400, /./],
+    [
+      'ragged lists',
+      'half_plus_two:predict',
+      '{"instances":[[1,2],[3]]}',
+      400,
+      /^Encountered list at unexpected size/,
+    ],
+    [
+      'ragged columnar lists',
+      'multi_io:predict',
+      '{"inputs":{"a":[[1,2,3],[1,2]],"b":[[1,2,3],[1,2,3]],"scale":[[1],[1]]}}',
+      400,
+      /^Encountered list at unexpected size \(input 'a'\)/,
+    ],
+    [
+      'wrong JSON type for the dtype',
+      'half_plus_two:predict',
+      '{"instances":["a"]}',
+      400,
+      /^Input 'x' of dtype float32: expected a number, got "a"$/,
+    ],
     ['shape incompatible with the signature', 'cnn:predict', '{"instances":[[1,2,3]]}', 400, /shape|size/i],
     [
       'unknown model',
@@ -173,6 +192,7 @@ describe('TF Serving REST API on the example models', () => {
       /depth|nest/i,
     ],
     ['classify is not implemented', 'half_plus_two:classify', '{"examples":[]}', 501, /classify/],
+    ['regress is not implemented', 'half_plus_two:regress', '{"examples":[]}', 501, /:regress API/],
   ];
   for (const [what, route, body, status, message] of bad) {
     it(`bad input: ${what} → ${status}`, async () => {
@@ -200,6 +220,51 @@ describe('TF Serving REST API on the example models', () => {
     assert.deepEqual(r.body, { error: 'Malformed request: GET /v1/models/half_plus_two:predict' });
     const m = await getJson(`${ts.restUrl}/v1/models`);
     assert.deepEqual(m.body, { error: 'Missing model name in request.' });
+  });
+
+  for (const method of ['PUT', 'DELETE']) {
+    it(`${method} on :predict is a malformed request and runs nothing`, async () => {
+      const res = await fetch(`${ts.restUrl}/v1/models/half_plus_two:predict`, {
+        method,
+        body: '{"instances":[1]}',
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 400);
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+      assert.deepEqual(await res.json(), {
+        error: `Malformed request: ${method} /v1/models/half_plus_two:predict`,
+      });
+    });
+  }
+
+  it('a URL with broken percent-encoding answers in the /v1 error format', async () => {
+    const path = '/v1/models/half_plus_two/labels/%E0%A4%A:predict';
+    const r = await postJson(`${ts.restUrl}${path}`, '{"instances":[1]}');
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    assert.deepEqual(r.body, {
+      error: `Malformed request: POST ${path}: the URL is not validly percent-encoded`,
+    });
+  });
+
+  it('identity_no_fp16: 64-bit integers round-trip exactly, 1.0 is rejected for int32', async () => {
+    const row = (int64: string, int32: string) =>
+      `{"in_float32":[1.0,2],"in_float64":[0.5,3],"in_int8":[1,2],"in_int16":[1,2],"in_int32":${int32},` +
+      `"in_int64":${int64},"in_uint8":[1,2],"in_uint16":[1,2],"in_uint32":[1,2],` +
+      '"in_uint64":[18446744073709551615,0],"in_bool":[true,false],"in_string":["a","b"]}';
+    const route = `${ts.restUrl}/v1/models/identity_no_fp16:predict`;
+    const ok = await postJson(
+      route,
+      `{"instances":[${row('[9007199254740993,-9223372036854775808]', '[1,2]')}]}`,
+    );
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(ok.text, /"out_int64":\[9007199254740993,-9223372036854775808\]/);
+    assert.match(ok.text, /"out_uint64":\[18446744073709551615,0\]/);
+    assert.match(ok.text, /"out_float32":\[1\.0,2\.0\]/);
+    assert.match(ok.text, /"out_int32":\[1,2\]/);
+    const bad = await postJson(route, `{"instances":[${row('[1,2]', '[1.0,2]')}]}`);
+    assert.equal(bad.status, 400, bad.text);
+    assert.deepEqual(bad.body, { error: "Input 'in_int32' of dtype int32: expected an integer, got 1.0" });
   });
 
   it('the server stays up and serves after all the bad input', async () => {

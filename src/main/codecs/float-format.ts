@@ -5,6 +5,8 @@
  * DTYPE: a float32 0.1 prints as `0.1`, not `0.10000000149011612` (which is what `String()`
  * of the widened double gives). Non-finite values are the bare tokens `NaN`, `Infinity`,
  * `-Infinity`, as TF Serving writes them (not strict JSON; TF Serving clients accept them).
+ * Finite integral values keep a decimal point (`3.0`, not `3`), as TF Serving prints floats,
+ * so clients can tell a float output from an integer one.
  */
 
 // Exact powers of ten: every 10^k with 0 <= k <= 22 is a double, so r / 10^k and r * 10^k
@@ -18,8 +20,13 @@ export function formatFloat64(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
-  if (v === 0) return 1 / v < 0 ? '-0' : '0';
-  return String(v);
+  if (v === 0) return 1 / v < 0 ? '-0.0' : '0.0';
+  return withPoint(String(v));
+}
+
+/** `s` (a finite number's text) with `.0` appended when it has neither a point nor an exponent. */
+function withPoint(s: string): string {
+  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }
 
 /**
@@ -32,11 +39,11 @@ export function formatFloat32(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
-  if (v === 0) return 1 / v < 0 ? '-0' : '0';
+  if (v === 0) return 1 / v < 0 ? '-0.0' : '0.0';
   const neg = v < 0;
   const a = neg ? -v : v;
   // Integers below 2^24 are exact in float32 and String() already prints them shortest.
-  if (a < 16777216 && Math.floor(a) === a) return String(v);
+  if (a < 16777216 && Math.floor(a) === a) return `${v}.0`;
   let e = Math.floor(Math.log10(a));
   // log10 may be off by one next to powers of ten; fix it so `a` lies in [10^e, 10^(e+1)).
   if (pow10(e) > a) e--;
@@ -53,10 +60,10 @@ export function formatFloat32(v: number): string {
     } else {
       // Very small or very large magnitudes: 10^k is inexact, let the parser decide.
       const s = a.toPrecision(p);
-      if (Math.fround(Number(s)) === a) return (neg ? '-' : '') + String(Number(s));
+      if (Math.fround(Number(s)) === a) return withPoint((neg ? '-' : '') + String(Number(s)));
     }
   }
-  return String(v);
+  return withPoint(String(v));
 }
 
 function pow10(e: number): number {
@@ -65,7 +72,8 @@ function pow10(e: number): number {
 
 /**
  * Writes r * 10^exp (r a positive integer) the way `Number.prototype.toString` would:
- * fixed notation for 1e-7 <= x < 1e21, exponent notation otherwise.
+ * fixed notation for 1e-7 <= x < 1e21, exponent notation otherwise; integral values in
+ * fixed notation end in `.0`.
  */
 function writeDecimal(neg: boolean, r: number, exp: number): string {
   let digits = String(r);
@@ -78,7 +86,7 @@ function writeDecimal(neg: boolean, r: number, exp: number): string {
   // Position of the decimal point relative to the start of `digits` (JS's "n" in ToString).
   const point = n + exp;
   let out: string;
-  if (exp >= 0 && point <= 21) out = digits + '0'.repeat(exp);
+  if (exp >= 0 && point <= 21) out = `${digits}${'0'.repeat(exp)}.0`;
   else if (point > 0 && point <= 21) out = `${digits.slice(0, point)}.${digits.slice(point)}`;
   else if (point <= 0 && point > -6) out = `0.${'0'.repeat(-point)}${digits}`;
   else {

@@ -1,5 +1,6 @@
 import { type DType, type NumericTypedArray, typedArrayCtor } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
+import { JsonNumber } from './json-number.js';
 
 /**
  * JSON values → tensor elements, shared by the TF Serving and KServe JSON decoders.
@@ -7,10 +8,12 @@ import { ServingError } from '../../core/errors.js';
  * outside the per-element loops.
  *
  * Rules (TF Serving's): float32/float64 take any number (finite values beyond float32's
- * range are rejected); integer dtypes take integral numbers within range. After JSON.parse
- * `1.0` and `1` are the same number, so `1.0` is accepted for integer inputs while `1.5`
- * is rejected. int64/uint64 become BigInt; JSON numbers beyond 2^53 have already lost
- * precision in JSON.parse, and values at or beyond 2^63 (2^64 for uint64) are rejected.
+ * range are rejected); integer dtypes take integral numbers within range. Values may be
+ * plain numbers or JsonNumber (parseJsonBody with `exactNumbers`): a JsonNumber written with
+ * a fraction or exponent (`1.0`, `1e3`) is rejected for integer dtypes, and int64/uint64
+ * read long integers exactly from the source text via BigInt. From plain numbers (no
+ * exactNumbers) `1.0` cannot be told from `1` and integers beyond 2^53 have already been
+ * rounded. int64/uint64 values outside their range are rejected.
  * bool takes true/false; string takes a string (stored as UTF-8) or, where allowed,
  * `{"b64": "..."}`. float16 is not accepted from JSON (UNIMPLEMENTED).
  */
@@ -32,8 +35,9 @@ const INT_RANGES: Partial<Record<DType, readonly [number, number]>> = {
   uint16: [0, 65535],
   uint32: [0, 4294967295],
 };
-const TWO_63 = 2 ** 63;
-const TWO_64 = 2 ** 64;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64_URL = /^[A-Za-z0-9_-]*={0,2}$/;
 const encoder = new TextEncoder();
@@ -73,7 +77,8 @@ export function fillValues(
       const o = out as Float32Array | Float64Array;
       const f32 = dtype === 'float32';
       for (let i = 0; i < n; i++) {
-        const v = src[i];
+        const s = src[i];
+        const v = s instanceof JsonNumber ? s.value : s;
         if (typeof v !== 'number') throw badValue(v, dtype, opts);
         if (f32 && (v > F32_MAX || v < -F32_MAX) && v - v === 0 && !Number.isFinite(Math.fround(v))) {
           throw outOfRange(v, dtype, opts);
@@ -91,9 +96,11 @@ export function fillValues(
       const o = out as Int32Array;
       const [min, max] = INT_RANGES[dtype]!;
       for (let i = 0; i < n; i++) {
-        const v = src[i];
+        const s = src[i];
+        // A JsonNumber here is `1.0`-like (rejected) or over 15 digits (out of range).
+        const v = s instanceof JsonNumber && s.integral ? s.value : s;
         if (typeof v !== 'number' || !Number.isInteger(v)) throw badValue(v, dtype, opts);
-        if (v < min || v > max) throw outOfRange(v, dtype, opts);
+        if (v < min || v > max) throw outOfRange(s as number | JsonNumber, dtype, opts);
         o[offset + i] = v;
       }
       return;
@@ -101,13 +108,16 @@ export function fillValues(
     case 'int64':
     case 'uint64': {
       const o = out as BigInt64Array | BigUint64Array;
-      const min = dtype === 'int64' ? -TWO_63 : 0;
-      const limit = dtype === 'int64' ? TWO_63 : TWO_64;
+      const min = dtype === 'int64' ? INT64_MIN : 0n;
+      const max = dtype === 'int64' ? INT64_MAX : UINT64_MAX;
       for (let i = 0; i < n; i++) {
         const v = src[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) throw badValue(v, dtype, opts);
-        if (v < min || v >= limit) throw outOfRange(v, dtype, opts);
-        o[offset + i] = BigInt(v);
+        let b: bigint;
+        if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
+        else if (v instanceof JsonNumber && v.integral) b = BigInt(v.source);
+        else throw badValue(v, dtype, opts);
+        if (b < min || b > max) throw outOfRange(v, dtype, opts);
+        o[offset + i] = b;
       }
       return;
     }
@@ -171,7 +181,7 @@ function badValue(v: unknown, dtype: DType, opts: ValueOptions): ServingError {
   );
 }
 
-function outOfRange(v: number, dtype: DType, opts: ValueOptions): ServingError {
+function outOfRange(v: number | JsonNumber, dtype: DType, opts: ValueOptions): ServingError {
   return new ServingError(
     'INVALID_ARGUMENT',
     `Input '${opts.tensorName}' of dtype ${dtype}: value ${v} is out of range`,
@@ -185,7 +195,7 @@ export function raggedError(tensorName: string): ServingError {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number' || v instanceof JsonNumber) return String(v);
   if (typeof v === 'string') return v.length > 20 ? 'a string' : JSON.stringify(v);
   if (typeof v === 'boolean') return String(v);
   return typeof v === 'object' ? 'an object' : typeof v;

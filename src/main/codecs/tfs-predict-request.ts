@@ -2,6 +2,7 @@ import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature, type TensorSpec } from '../../core/signature.js';
 import type { Tensor, TensorMap } from '../../core/tensor.js';
 import { DEFAULT_MAX_ELEMENTS, decodeNested } from './json-nested.js';
+import { JsonNumber } from './json-number.js';
 import { assertJsonDType, isB64Object } from './json-values.js';
 
 export { DEFAULT_MAX_ELEMENTS } from './json-nested.js';
@@ -22,7 +23,9 @@ export interface DecodedPredictRequest {
 
 /**
  * Decodes a parsed TF Serving REST predict body (see parseJsonBody) against the model's
- * signature, whose input dtypes decide how JSON values are read (json-values.ts).
+ * signature, whose input dtypes decide how JSON values are read (json-values.ts). Pass the
+ * `exactNumbers` reading when the signature has integer inputs (see hasIntegerInputs), so
+ * `1.0` is rejected for them and 64-bit integers are read exactly.
  *
  * Row format (`instances`): a non-empty list; elements are stacked into [N, ...]. With one
  * input an element is a value/list or an object keyed by that one name; with several, each
@@ -114,6 +117,15 @@ function decodeColumns(columns: unknown, specs: readonly TensorSpec[], maxElemen
   return inputs;
 }
 
+/** True when some input has an integer dtype, whose JSON values need exact numbers. */
+export function hasIntegerInputs(signature: Signature): boolean {
+  for (const spec of signature.inputs) {
+    const d = spec.dtype;
+    if (d !== 'float32' && d !== 'float64' && d !== 'float16' && d !== 'bool' && d !== 'string') return true;
+  }
+  return false;
+}
+
 function toTensor(value: unknown, spec: TensorSpec, maxElements: number): Tensor {
   const { shape, data } = decodeNested(value, spec.dtype, {
     tensorName: spec.name,
@@ -139,7 +151,7 @@ function checkKeys(obj: Record<string, unknown>, specs: readonly TensorSpec[], w
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 }
 
 /** An object that maps input names (as opposed to a `{"b64": ...}` string value). */

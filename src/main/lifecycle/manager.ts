@@ -5,7 +5,7 @@ import type { VersionLoader } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
 import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from './servable.js';
-import { labelVersion, selectStatuses, servableNotFound } from './servable-lookup.js';
+import { labelNotAvailable, labelVersion, selectStatuses, servableNotFound } from './servable-lookup.js';
 import { FileSystemSource, type ListDir } from './source.js';
 import { TRANSITION_POLICIES, type TransitionPolicyName } from './transition-policy.js';
 
@@ -30,8 +30,11 @@ export interface ServableManagerOptions {
  * hands out ref-counted ServableHandles and unloads a version only once all its handles
  * are released (in-flight requests drain).
  *
- * Choices: labels may name a version that is not AVAILABLE (yet); they are accepted in
- * the config and resolved per request (NOT_FOUND until that version is AVAILABLE).
+ * Choices: labels follow TF Serving (a label must point at an AVAILABLE version when
+ * assigned), except at start-up: the first setModels() applies its labels as given, so a
+ * label may name a version still loading or not yet on disk; it resolves per request
+ * (NOT_FOUND until that version is AVAILABLE) and is logged as a warning. See setModels()
+ * for reloads.
  * `handle.release()` is idempotent: calls after the first do nothing. A base path that
  * cannot be read keeps the versions already served (and is reported by sourceError() and
  * in status's NOT_FOUND message when no version exists); an empty one unloads them all.
@@ -77,6 +80,11 @@ export class ServableManager {
    * their handles drain, which this does not wait for). Resolves once every wanted version
    * is AVAILABLE or failed (END with its error). Throws INVALID_ARGUMENT on duplicate
    * names, FAILED_PRECONDITION after close().
+   *
+   * Labels: on a reload (every call after the first), once the versions have settled, each
+   * new or moved label must point at an AVAILABLE version; otherwise the call throws
+   * FAILED_PRECONDITION naming the label, version and model, and every model keeps the
+   * labels it had (all or nothing; the model list itself has been applied, as in TF Serving).
    */
   async setModels(models: readonly ModelConfig[]): Promise<void> {
     if (this.closed) throw new ServingError('FAILED_PRECONDITION', 'The model manager is closed');
@@ -85,20 +93,58 @@ export class ServableManager {
       if (names.has(m.name)) throw new ServingError('INVALID_ARGUMENT', `Duplicate model name: ${m.name}`);
       names.add(m.name);
     }
+    const startup = !this.initialLoadSettled;
     for (const m of models) {
       const model = this.models.get(m.name) ?? this.newModel(m.name);
       this.models.set(m.name, model);
       if (model.config?.basePath !== m.basePath) model.setVersionDirs([]);
       model.config = m;
+      if (startup) model.labels = m.versionLabels;
     }
     for (const model of this.models.values()) {
       if (names.has(model.name) || model.config === undefined) continue;
       model.config = undefined;
+      model.labels = {};
       this.logger.info({ model: model.name }, 'model removed from the model list');
     }
     await this.tick();
     await this.waitFor(() => [...this.models.values()].every((m) => m.settled()));
     this.initialLoadSettled = true;
+    if (startup) this.warnUnavailableLabels(models);
+    else this.assignLabels(models);
+  }
+
+  /** Reload: applies every model's labels, or none (FAILED_PRECONDITION) if one is not AVAILABLE. */
+  private assignLabels(models: readonly ModelConfig[]): void {
+    const assigned: [ModelVersions, ModelConfig][] = [];
+    for (const m of models) {
+      const model = this.models.get(m.name);
+      if (model === undefined) continue;
+      const available = new Set(model.available());
+      for (const [label, version] of Object.entries(m.versionLabels)) {
+        const unchanged = Object.hasOwn(model.labels, label) && model.labels[label] === version;
+        if (!unchanged && !available.has(version)) {
+          const err = labelNotAvailable(m.name, label, version);
+          this.logger.error({ model: m.name, label, version }, err.message);
+          throw err;
+        }
+      }
+      assigned.push([model, m]);
+    }
+    for (const [model, m] of assigned) model.labels = m.versionLabels;
+  }
+
+  private warnUnavailableLabels(models: readonly ModelConfig[]): void {
+    for (const m of models) {
+      const available = new Set(this.models.get(m.name)?.available());
+      for (const [label, version] of Object.entries(m.versionLabels)) {
+        if (available.has(version)) continue;
+        this.logger.warn(
+          { model: m.name, label, version },
+          'version label points at a version that is not AVAILABLE; it resolves once that version is',
+        );
+      }
+    }
   }
 
   /** One poll of every model's source and one reconcile step. Does not wait for loads. */
@@ -156,7 +202,7 @@ export class ServableManager {
     const model = this.models.get(name);
     return selectStatuses(
       name,
-      model?.config,
+      model?.config === undefined ? undefined : model.labels,
       model?.statuses() ?? [],
       selector,
       model?.sourceError?.message,

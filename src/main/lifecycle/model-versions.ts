@@ -5,7 +5,7 @@ import { type HarnessState, LoaderHarness, PUBLIC_STATE } from './harness.js';
 import type { VersionLoader } from './loader.js';
 import type { LifecycleLogger } from './logger.js';
 import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
-import { labelVersion, servableNotFound } from './servable-lookup.js';
+import { type LabelMap, labelVersion, servableNotFound } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
 import type { TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
@@ -47,6 +47,8 @@ interface Slot {
  */
 export class ModelVersions {
   config: ModelConfig | undefined;
+  /** The labels in effect (set by the manager; may lag config.versionLabels, see setModels). */
+  labels: LabelMap = {};
   sourceError: ServingError | undefined;
   /** Sequence number of the last applied poll (older results are dropped). */
   appliedPoll = 0;
@@ -135,7 +137,7 @@ export class ModelVersions {
     const label = selector.kind === 'label' ? selector.label : undefined;
     const version =
       selector.kind === 'label'
-        ? labelVersion(this.config, selector.label)
+        ? labelVersion(this.config === undefined ? undefined : this.labels, selector.label)
         : selector.kind === 'version'
           ? selector.version
           : undefined;
@@ -233,7 +235,7 @@ export class ModelVersions {
       });
       if (state === 'AVAILABLE' || (state === 'END' && !failed)) {
         this.deps.logger.info(
-          { model: this.name, version: harness.version, state, loadMillis },
+          { model: this.name, version: harness.version, state, load_ms: loadMillis },
           'model version',
         );
       }

@@ -1,5 +1,4 @@
 import { ServingError } from '../../core/errors.js';
-import type { ModelConfig } from '../config/model-config.js';
 import type { VersionSelector, VersionStatus } from './servable.js';
 
 /**
@@ -24,13 +23,25 @@ export function unknownLabel(label: string): ServingError {
   return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${label}`);
 }
 
+/** A model's labels in effect: label → version. */
+export type LabelMap = Readonly<Record<string, number>>;
+
 /**
- * The version a label maps to. Like TF Serving, an unknown label (also on an unknown
- * model) is INVALID_ARGUMENT, checked before the model's existence.
+ * The version a label maps to in `labels` (undefined: a model not in the model list).
+ * Like TF Serving, an unknown label (also on an unknown model) is INVALID_ARGUMENT,
+ * checked before the model's existence.
  */
-export function labelVersion(config: ModelConfig | undefined, label: string): number {
-  if (config === undefined || !Object.hasOwn(config.versionLabels, label)) throw unknownLabel(label);
-  return config.versionLabels[label];
+export function labelVersion(labels: LabelMap | undefined, label: string): number {
+  if (labels === undefined || !Object.hasOwn(labels, label)) throw unknownLabel(label);
+  return labels[label];
+}
+
+/** TF Serving's FAILED_PRECONDITION for a label assigned to a version not AVAILABLE. */
+export function labelNotAvailable(name: string, label: string, version: number): ServingError {
+  return new ServingError(
+    'FAILED_PRECONDITION',
+    `Request to assign label '${label}' to version ${version} of model ${name}, which is not currently available for inference`,
+  );
 }
 
 /**
@@ -39,14 +50,14 @@ export function labelVersion(config: ModelConfig | undefined, label: string): nu
  */
 export function selectStatuses(
   name: string,
-  config: ModelConfig | undefined,
+  labels: LabelMap | undefined,
   all: readonly VersionStatus[],
   selector: VersionSelector | undefined,
   detail: string | undefined,
 ): VersionStatus[] {
   const version =
     selector?.kind === 'label'
-      ? labelVersion(config, selector.label)
+      ? labelVersion(labels, selector.label)
       : selector?.kind === 'version'
         ? selector.version
         : undefined;

@@ -42,6 +42,19 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
     // fastify's own per-request lines are off; the onResponse hook writes one access line.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+    // Fastify's own routing errors (a URL with bad percent-encoding) answer in the project's
+    // error format, like every other error.
+    frameworkErrors: (err, request, reply) => {
+      if ((err.statusCode ?? 500) >= 500) return sendError(reply, err);
+      const problem = err.code === 'FST_ERR_BAD_URL' ? 'the URL is not validly percent-encoded' : err.message;
+      return sendError(
+        reply,
+        new ServingError(
+          'INVALID_ARGUMENT',
+          `Malformed request: ${request.method} ${request.url}: ${problem}`,
+        ),
+      );
+    },
     https: opts.tls
       ? {
           cert: readFileSync(opts.tls.certPath),

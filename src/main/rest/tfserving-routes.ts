@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
-import { parseJsonBody } from '../codecs/json-body.js';
-import { decodePredictRequest } from '../codecs/tfs-predict-request.js';
+import { readJsonBody } from '../codecs/json-body.js';
+import { decodePredictRequest, hasIntegerInputs } from '../codecs/tfs-predict-request.js';
 import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
 import type { InferenceCore } from '../inference-core.js';
@@ -58,7 +58,7 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
           .type('application/json')
           .send(encodeStatusJson(core.modelStatus(name, selector, caller)));
       }
-      const m = POST_RE.exec(path);
+      const m = request.method === 'POST' ? POST_RE.exec(path) : null;
       if (!m) throw malformed(request);
       const name = decodeURIComponent(m[1]);
       const selector = selectorOf(m[2], m[3]);
@@ -69,7 +69,8 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         );
       }
       const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
-      const body = parseJsonBody(bodyText(request), { maxDepth: opts.limits.maxJsonDepth });
+      const parsed = readJsonBody(bodyText(request), { maxDepth: opts.limits.maxJsonDepth });
+      const body = parsed.value;
       let format: 'row' | 'columnar' = 'row';
       let signatureName: string | undefined;
       if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
@@ -84,7 +85,9 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         selector,
         signatureName,
         inputs: (signature) => {
-          const decoded = decodePredictRequest(body, signature, {
+          // Integer inputs need the source text of numbers: `1.0` is rejected, int64 exact.
+          const input = hasIntegerInputs(signature) ? parsed.exact() : body;
+          const decoded = decodePredictRequest(input, signature, {
             maxElements: opts.limits.maxTensorElements,
           });
           format = decoded.format;

@@ -23,10 +23,18 @@ describe('formatFloat32', () => {
     assert.equal(formatFloat32(Math.fround(1e-45)), '1e-45');
     assert.equal(formatFloat32(Math.fround(1e-7)), '1e-7');
     assert.equal(formatFloat32(Math.fround(0.000123)), '0.000123');
-    assert.equal(formatFloat32(Math.fround(123456789)), '123456790');
-    assert.equal(formatFloat32(100), '100');
-    assert.equal(formatFloat32(0), '0');
-    assert.equal(formatFloat32(-0), '-0');
+    assert.equal(formatFloat32(Math.fround(123456789)), '123456790.0');
+    assert.equal(formatFloat32(100), '100.0');
+    assert.equal(formatFloat32(0), '0.0');
+    assert.equal(formatFloat32(-0), '-0.0');
+  });
+
+  it('keeps a decimal point on integral values, as TF Serving prints floats', () => {
+    assert.equal(formatFloat32(3), '3.0');
+    assert.equal(formatFloat32(-2), '-2.0');
+    assert.equal(formatFloat32(Math.fround(3e10)), '30000000000.0');
+    assert.equal(formatFloat32(Math.fround(1e30)), '1e+30');
+    assert.equal(formatFloat32(2.5), '2.5');
   });
 
   it('writes non-finite values as bare tokens', () => {
@@ -57,6 +65,14 @@ describe('formatFloat64 and halfToNumber', () => {
     assert.equal(formatFloat64(Math.fround(0.1)), '0.10000000149011612');
     assert.equal(formatFloat64(Number.NaN), 'NaN');
     assert.equal(formatFloat64(-Infinity), '-Infinity');
+  });
+
+  it('keeps a decimal point on integral doubles', () => {
+    assert.equal(formatFloat64(3), '3.0');
+    assert.equal(formatFloat64(-0), '-0.0');
+    assert.equal(formatFloat64(1e20), '100000000000000000000.0');
+    assert.equal(formatFloat64(1e21), '1e+21');
+    assert.equal(formatFloat64(4.5), '4.5');
   });
 
   it('decodes half-precision bit patterns', () => {

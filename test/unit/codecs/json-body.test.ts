@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
-import { parseJsonBody } from '../../../src/main/codecs/json-body.js';
+import { parseJsonBody, readJsonBody } from '../../../src/main/codecs/json-body.js';
+import { JsonNumber } from '../../../src/main/codecs/json-number.js';
 
 const limits = { maxDepth: 64 };
 
@@ -76,5 +77,75 @@ describe('parseJsonBody', () => {
   it('rejects a 100k-deep array without overflowing the stack', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     rejects(deep, /nesting depth exceeds the limit of 64/);
+  });
+});
+
+describe('parseJsonBody with exactNumbers', () => {
+  const exact = (text: string) => parseJsonBody(text, limits, { exactNumbers: true });
+  const source = (v: unknown) => (v instanceof JsonNumber ? `#${v.source}` : v);
+
+  it('keeps 1.0, 1e3 and integers over 15 digits as JsonNumber with their source text', () => {
+    const v = exact('[1.0, 1e3, 2E-0, -0.0, 9007199254740993, 1.5, 12, 123456789012345, 1e400]') as unknown[];
+    assert.deepEqual(v.map(source), [
+      '#1.0',
+      '#1e3',
+      '#2E-0',
+      '#-0.0',
+      '#9007199254740993',
+      1.5,
+      12,
+      123456789012345,
+      Infinity,
+    ]);
+    const big = v[4] as JsonNumber;
+    assert.equal(big.integral, true);
+    assert.equal((v[0] as JsonNumber).integral, false);
+    assert.equal((v[0] as JsonNumber).value, 1);
+  });
+
+  it('leaves strings, other values and the NaN tokens as before', () => {
+    const v = exact('{"a": "1.0", "b": [true, false, null, NaN, -Infinity], "c": -9223372036854775808}') as {
+      a: string;
+      b: unknown[];
+      c: JsonNumber;
+    };
+    assert.equal(v.a, '1.0');
+    assert.deepEqual(v.b.slice(0, 3), [true, false, null]);
+    assert.ok(Number.isNaN(v.b[3]));
+    assert.equal(v.b[4], -Infinity);
+    assert.equal(v.c.source, '-9223372036854775808');
+    assert.equal(exact('1.0') instanceof JsonNumber, true);
+  });
+
+  it('still rejects malformed numbers with the parser message', () => {
+    const bad = (text: string) =>
+      assert.throws(
+        () => exact(text),
+        (err: unknown) => err instanceof ServingError && /^JSON Parse error: /.test(err.message),
+        text,
+      );
+    bad('[1.]');
+    bad('[01.0]');
+    bad('[1.0.0]');
+    bad('[--1.0]');
+    bad('[1.0e]');
+    bad('[1.0x]');
+  });
+
+  it('gives plain numbers without the option', () => {
+    assert.deepEqual(parseJsonBody('[1.0, 1e3, 9007199254740993]', limits), [1, 1000, 9007199254740992]);
+  });
+});
+
+describe('readJsonBody', () => {
+  it('gives both readings, re-parsing only when needed', () => {
+    const plain = readJsonBody('{"x": [1, 2]}', limits);
+    assert.equal(plain.exact(), plain.value);
+    const decimal = readJsonBody('{"x": [1.0, 2]}', limits);
+    assert.deepEqual(decimal.value, { x: [1, 2] });
+    const x = (decimal.exact() as { x: unknown[] }).x;
+    assert.ok(x[0] instanceof JsonNumber);
+    assert.equal(x[1], 2);
+    assert.equal(decimal.exact(), decimal.exact());
   });
 });

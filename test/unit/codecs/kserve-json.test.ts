@@ -96,7 +96,7 @@ describe('encodeInferResponse', () => {
         id: 'r1',
         outputs: [{ name: 'y', tensor: t }],
       }),
-      '{"model_name":"m","model_version":"3","id":"r1","outputs":[{"name":"y","datatype":"FP32","shape":[2,2],"data":[0.1,2,NaN,-0.5]}]}',
+      '{"model_name":"m","model_version":"3","id":"r1","outputs":[{"name":"y","datatype":"FP32","shape":[2,2],"data":[0.1,2.0,NaN,-0.5]}]}',
     );
   });
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { DType } from '../../../src/core/dtype.js';
 import { type ErrorCode, ServingError } from '../../../src/core/errors.js';
 import type { Signature } from '../../../src/core/signature.js';
-import { decodePredictRequest } from '../../../src/main/codecs/tfs-predict-request.js';
+import { parseJsonBody } from '../../../src/main/codecs/json-body.js';
+import { decodePredictRequest, hasIntegerInputs } from '../../../src/main/codecs/tfs-predict-request.js';
 
 function sig(...inputs: [string, DType][]): Signature {
   return {
@@ -206,5 +207,49 @@ describe('decodePredictRequest: dtypes', () => {
 
   it('rejects tensors over the element limit, naming it', () => {
     fails({ inputs: new Array(1001).fill(0) }, X, "Input 'x' has 1001 elements, more than the limit of 1000");
+  });
+});
+
+describe('decodePredictRequest: exact numbers from the body text', () => {
+  /** Parses `inputs` JSON text with exact numbers, as the REST route does for integer inputs. */
+  const body = (inputs: string) =>
+    parseJsonBody(`{"inputs": ${inputs}}`, { maxDepth: 8 }, { exactNumbers: true });
+  const data = (inputs: string, dtype: DType) =>
+    decodePredictRequest(body(inputs), sig(['x', dtype])).inputs['x'].data;
+
+  it('reads int64 beyond 2^53 exactly, up to INT64_MIN and INT64_MAX', () => {
+    assert.deepEqual(
+      data('[9007199254740993, -9223372036854775808, 9223372036854775807]', 'int64'),
+      new BigInt64Array([9007199254740993n, -(2n ** 63n), 2n ** 63n - 1n]),
+    );
+    fails(body('[9223372036854775808]'), sig(['x', 'int64']), /value 9223372036854775808 is out of range/);
+    fails(body('[-9223372036854775809]'), sig(['x', 'int64']), /value -9223372036854775809 is out of range/);
+  });
+
+  it('reads uint64 up to UINT64_MAX exactly', () => {
+    assert.deepEqual(data('[18446744073709551615, 0]', 'uint64'), new BigUint64Array([2n ** 64n - 1n, 0n]));
+    fails(body('[18446744073709551616]'), sig(['x', 'uint64']), /value 18446744073709551616 is out of range/);
+  });
+
+  it('rejects 1.0, 1.5 and 1e3 for integer dtypes, naming the input and the token', () => {
+    const I32 = sig(['x', 'int32']);
+    fails(body('[1.0]'), I32, "Input 'x' of dtype int32: expected an integer, got 1.0");
+    fails(body('[1.5]'), I32, "Input 'x' of dtype int32: expected an integer, got 1.5");
+    fails(body('[1e3]'), I32, "Input 'x' of dtype int32: expected an integer, got 1e3");
+    fails(body('[2.0]'), sig(['x', 'int64']), "Input 'x' of dtype int64: expected an integer, got 2.0");
+    fails(body('[12345678901234567]'), I32, /value 12345678901234567 is out of range/);
+  });
+
+  it('still takes 1.0 and 1e3 for float inputs', () => {
+    assert.deepEqual(data('[1.0, 1e3, 0.5]', 'float32'), new Float32Array([1, 1000, 0.5]));
+    assert.deepEqual(data('[9007199254740993]', 'float64'), new Float64Array([9007199254740992]));
+    assert.deepEqual(decodePredictRequest(body('1.0'), X).inputs['x'].data, new Float32Array([1]));
+  });
+
+  it('tells which signatures need exact numbers', () => {
+    assert.equal(hasIntegerInputs(X), false);
+    assert.equal(hasIntegerInputs(sig(['s', 'string'], ['b', 'bool'], ['h', 'float64'])), false);
+    assert.equal(hasIntegerInputs(XY), true);
+    assert.equal(hasIntegerInputs(sig(['u', 'uint64'])), true);
   });
 });

@@ -15,8 +15,8 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 describe('encodePredictResponse', () => {
   it('writes one output without its name', () => {
     const t = f32([2, 2], [0.1, 0.2, 1, -3.5]);
-    assert.equal(encodePredictResponse({ y: t }, 'row', ['y']), '{"predictions":[[0.1,0.2],[1,-3.5]]}');
-    assert.equal(encodePredictResponse({ y: t }, 'columnar', ['y']), '{"outputs":[[0.1,0.2],[1,-3.5]]}');
+    assert.equal(encodePredictResponse({ y: t }, 'row', ['y']), '{"predictions":[[0.1,0.2],[1.0,-3.5]]}');
+    assert.equal(encodePredictResponse({ y: t }, 'columnar', ['y']), '{"outputs":[[0.1,0.2],[1.0,-3.5]]}');
   });
 
   it('writes several outputs per row, or as a name map in columnar form', () => {
@@ -30,17 +30,17 @@ describe('encodePredictResponse', () => {
     };
     assert.equal(
       encodePredictResponse(outputs, 'row', ['a', 'b']),
-      '{"predictions":[{"a":1,"b":[9007199254740993,-1]},{"a":2,"b":[3,4]}]}',
+      '{"predictions":[{"a":1.0,"b":[9007199254740993,-1]},{"a":2.0,"b":[3,4]}]}',
     );
     assert.equal(
       encodePredictResponse(outputs, 'columnar', ['b', 'a']),
-      '{"outputs":{"b":[[9007199254740993,-1],[3,4]],"a":[1,2]}}',
+      '{"outputs":{"b":[[9007199254740993,-1],[3,4]],"a":[1.0,2.0]}}',
     );
   });
 
   it('follows outputOrder and only writes listed outputs', () => {
     const outputs = { a: f32([1], [1]), b: f32([1], [2]) };
-    assert.equal(encodePredictResponse(outputs, 'columnar', ['b']), '{"outputs":[2]}');
+    assert.equal(encodePredictResponse(outputs, 'columnar', ['b']), '{"outputs":[2.0]}');
   });
 
   it('writes non-finite floats as bare tokens that parseJsonBody reads back', () => {

@@ -12,16 +12,23 @@ function setup(transitionPolicy?: TransitionPolicyName) {
   const clock = new FakeClock();
   const loader = new FakeLoader();
   const dirs = new FakeDirs();
+  const logs: { level: string; fields: object; message: string }[] = [];
+  const logger = {
+    info: (fields: object, message: string) => logs.push({ level: 'info', fields, message }),
+    warn: (fields: object, message: string) => logs.push({ level: 'warn', fields, message }),
+    error: (fields: object, message: string) => logs.push({ level: 'error', fields, message }),
+  };
   const manager = new ServableManager({
     loader,
     clock,
+    logger,
     pollIntervalMs: 1000,
     listDir: dirs.listDir,
     transitionPolicy,
   });
   const events: VersionChangeEvent[] = [];
   manager.onChange((e) => events.push(e));
-  return { clock, loader, dirs, manager, events };
+  return { clock, loader, dirs, manager, events, logs };
 }
 
 /** `version:STATE` of every known version, highest first. */
@@ -44,7 +51,7 @@ function track(promise: Promise<void>): { done: boolean } {
 
 describe('ServableManager', () => {
   it('setModels waits for the initial load; then the version serves', async () => {
-    const { loader, dirs, manager, events } = setup();
+    const { loader, dirs, manager, events, logs } = setup();
     dirs.set('/models/m', ['1', 'notes']);
     loader.gate('m:1');
     const startup = track(manager.setModels([modelConfig('m')]));
@@ -67,6 +74,17 @@ describe('ServableManager', () => {
     );
     assert.equal(events[2].loadMillis, 0);
     assert.equal(events[2].memoryBytes, 1000);
+    // One log line per AVAILABLE transition, load time as load_ms.
+    assert.deepEqual(
+      logs.filter((l) => l.message === 'model version'),
+      [
+        {
+          level: 'info',
+          fields: { model: 'm', version: 1, state: 'AVAILABLE', load_ms: 0 },
+          message: 'model version',
+        },
+      ],
+    );
     assert.deepEqual(manager.modelNames(), ['m']);
     assert.equal(manager.modelConfig('m')?.basePath, '/models/m');
   });
@@ -220,14 +238,18 @@ describe('ServableManager', () => {
     assert.equal(manager.acquire('m', { kind: 'latest' }).version, 3);
   });
 
-  it('resolves labels per request, including labels on versions not yet available', async () => {
-    const { dirs, manager } = setup();
+  it('start-up applies labels as given; one on a version not yet available resolves once it is', async () => {
+    const { dirs, manager, logs } = setup();
     dirs.set('/models/m', ['1']);
     const config = modelConfig('m', {
       versionPolicy: { kind: 'all' },
       versionLabels: { stable: 1, canary: 2 },
     });
     await manager.setModels([config]);
+    assert.deepEqual(
+      logs.filter((l) => l.level === 'warn').map((l) => l.fields),
+      [{ model: 'm', label: 'canary', version: 2 }],
+    );
     assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 1);
     assert.throws(
       () => manager.acquire('m', { kind: 'label', label: 'canary' }),
@@ -256,9 +278,51 @@ describe('ServableManager', () => {
       [1],
     );
 
-    // A reload moves a label.
+    // A reload moves a label to an AVAILABLE version.
     await manager.setModels([{ ...config, versionLabels: { stable: 2 } }]);
     assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 2);
+  });
+
+  it('a reload assigning a label to a version that is not AVAILABLE fails and keeps the old labels', async () => {
+    const { loader, dirs, manager } = setup();
+    dirs.set('/models/m', ['1', '2']);
+    dirs.set('/models/n', ['1']);
+    loader.failNext('m:2', Number.POSITIVE_INFINITY);
+    const m = modelConfig('m', { versionPolicy: { kind: 'all' }, versionLabels: { stable: 1 } });
+    const n = modelConfig('n', { versionLabels: { prod: 1 } });
+    await manager.setModels([m, n]);
+    assert.deepEqual(manager.availableVersions('m'), [1]);
+
+    const moves: [Record<string, number>, string, number][] = [
+      [{ stable: 2 }, 'stable', 2], // moved onto a failed version
+      [{ stable: 1, canary: 3 }, 'canary', 3], // new, on a version not on disk
+    ];
+    for (const [labels, label, version] of moves) {
+      await assert.rejects(
+        manager.setModels([
+          { ...m, versionLabels: labels },
+          { ...n, versionLabels: { prod: 1, beta: 1 } },
+        ]),
+        error(
+          'FAILED_PRECONDITION',
+          `Request to assign label '${label}' to version ${version} of model m, which is not currently available for inference`,
+        ),
+      );
+      // All or nothing: m's label stays where it was, n's valid new label is not applied either.
+      assert.equal(manager.acquire('m', { kind: 'label', label: 'stable' }).version, 1);
+      assert.throws(
+        () => manager.acquire('m', { kind: 'label', label: 'canary' }),
+        error('INVALID_ARGUMENT', 'Unrecognized servable version label: canary'),
+      );
+      assert.throws(
+        () => manager.acquire('n', { kind: 'label', label: 'beta' }),
+        error('INVALID_ARGUMENT', 'Unrecognized servable version label: beta'),
+      );
+    }
+
+    // A valid reload applies; an unchanged label is not re-checked.
+    await manager.setModels([m, { ...n, versionLabels: { prod: 1, beta: 1 } }]);
+    assert.equal(manager.acquire('n', { kind: 'label', label: 'beta' }).version, 1);
   });
 
   it('reports unknown models and versions exactly as TF Serving', async () => {
