@@ -621,12 +621,19 @@ describe('gRPC on a real server', () => {
 
       const bad = await reload([{ ...hpt, version_labels: { canary: '1', next: '2' } }]);
       assert.equal(bad.status.error_code, 'FAILED_PRECONDITION', bad.status.error_message);
-      assert.match(bad.status.error_message, /label next to version 2 of model half_plus_two/);
+      assert.match(bad.status.error_message, /label 'next' to version 2 of model half_plus_two/);
+      // The refused reload assigned no label at all: 'next' is unknown, 'canary' still serves.
       await expectStatus(
         call(predict, 'Predict', hptX({ version_label: 'next' })),
-        grpc.status.NOT_FOUND,
-        /half_plus_two/,
+        grpc.status.INVALID_ARGUMENT,
+        /Unrecognized servable version label: next/,
       );
+      const still = await call<{ model_spec: { version: { value: string } } }>(
+        predict,
+        'Predict',
+        hptX({ version_label: 'canary' }),
+      );
+      assert.equal(still.model_spec.version.value, '1');
     });
 
     it('a changed version policy changes GetModelStatus', async () => {

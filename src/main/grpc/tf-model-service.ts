@@ -51,7 +51,14 @@ export function modelServiceHandlers(
           throw new ServingError('PERMISSION_DENIED', 'Reloading the model config needs an admin identity');
         }
         const models = modelServerConfigToModels(req.config, reload.modelSettings, reload.baseDir);
-        await core.reloadModels(models);
+        try {
+          await core.reloadModels(models);
+        } catch (err) {
+          // A refused reload (a label on a version that is not available) is the answer's status.
+          const e = ServingError.from(err);
+          if (e.code !== 'FAILED_PRECONDITION') throw e;
+          return { status: { error_code: e.code, error_message: e.message } };
+        }
         return { status: reloadStatus(core, models, ctx.caller) };
       },
     ),
