@@ -21,7 +21,7 @@ export interface LoadedVersion {
  *
  * Errors: reject with a ServingError to choose the code shown in the version's status
  * (e.g. RESOURCE_EXHAUSTED for a full memory budget); anything else is reported as UNKNOWN
- * with its message.
+ * with its message. A ServingError marked `permanent` is not retried.
  */
 export interface VersionLoader {
   load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion>;
