@@ -213,7 +213,18 @@ export class TensorServe {
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
         plugins: [
-          (app) => registerMetricsRoutes(app, this.metrics),
+          (app) =>
+            // Scoped so the credential check covers the scrape endpoints only.
+            void app.register(async (scoped) => {
+              scoped.addHook('onRequest', async (request, reply) => {
+                try {
+                  this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(request.headers));
+                } catch (err) {
+                  return sendError(reply, err);
+                }
+              });
+              registerMetricsRoutes(scoped, this.metrics);
+            }),
           (app) =>
             app.get('/admin/tenants', async (request, reply) => {
               try {
