@@ -9,8 +9,12 @@ export interface LoadedVersion {
   readonly key: string;
   readonly platform: Platform;
   readonly signature: Signature;
-  /** Memory the loaded version holds, in bytes (best estimate). */
+  /** Memory the loaded version holds, in bytes: measured when known, else the estimate. */
   readonly memoryBytes: number;
+  /** Estimated before loading (weights size times instances), when the loader estimates. */
+  readonly estimatedBytes?: number;
+  /** Measured after loading; undefined when the runtime cannot measure it. */
+  readonly measuredBytes?: number;
 }
 
 /**
