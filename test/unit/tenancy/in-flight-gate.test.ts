@@ -21,8 +21,14 @@ describe('InFlightGate', () => {
     const b = gate.tryEnter('acme')!;
     assert.equal(gate.tryEnter('acme'), undefined);
     const order: string[] = [];
-    const w1 = gate.enter('acme').then((release) => (order.push('w1'), release));
-    const w2 = gate.enter('acme').then((release) => (order.push('w2'), release));
+    const w1 = gate.enter('acme').then((release) => {
+      order.push('w1');
+      return release;
+    });
+    const w2 = gate.enter('acme').then((release) => {
+      order.push('w2');
+      return release;
+    });
     await tick();
     assert.deepEqual(order, []);
     assert.equal(gate.waiting('acme'), 2);
