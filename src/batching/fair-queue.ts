@@ -92,6 +92,15 @@ export class FairQueue<T extends FairItem> {
     return oldest;
   }
 
+  /**
+   * The tenant whose sub-queue `take` visits first, i.e. the tenant the next batch is formed
+   * for first; undefined when empty (or when that tenant is the default tenant).
+   */
+  nextTenant(): string | undefined {
+    if (this.#active.length === 0) return undefined;
+    return this.#active[this.#cursor < this.#active.length ? this.#cursor : 0].tenant;
+  }
+
   /** Every queued item, tenant by tenant (for draining). */
   *items(): IterableIterator<T> {
     for (const sub of this.#active) for (let i = sub.head; i < sub.items.length; i++) yield sub.items[i];

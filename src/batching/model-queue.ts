@@ -82,6 +82,7 @@ export class ModelQueue implements DispatchQueue {
   readonly #batched: boolean;
   /** Queued tasks per shape key: more than one key means the open batch is closed. */
   readonly #shapes = new Map<string, number>();
+  readonly #rowsRun = new Map<string | undefined, number>();
   #running = 0;
   #closing = false;
   #timer: TimerHandle | undefined;
@@ -116,6 +117,14 @@ export class ModelQueue implements DispatchQueue {
 
   get runningBatches(): number {
     return this.#running;
+  }
+
+  get headTenant(): string | undefined {
+    return this.#queue.nextTenant();
+  }
+
+  get rowsRunByTenant(): ReadonlyMap<string | undefined, number> {
+    return this.#rowsRun;
   }
 
   oldestEnqueuedAt(): number | undefined {
@@ -165,6 +174,7 @@ export class ModelQueue implements DispatchQueue {
       else {
         task.onStart?.();
         tasks.push(task);
+        this.#rowsRun.set(task.tenant, (this.#rowsRun.get(task.tenant) ?? 0) + task.rows);
       }
     }
     this.#changed();

@@ -12,6 +12,16 @@ export interface BatchCandidate {
   readonly runningBatches: number;
   /** Clock time the longest-waiting request was queued; undefined when none. */
   oldestEnqueuedAt(): number | undefined;
+  /**
+   * The tenant the queue's next batch is formed for first: the tenant at the head of its
+   * fair queue's round (for a tenant's own model, that tenant). Undefined is the default tenant.
+   */
+  readonly headTenant: string | undefined;
+  /**
+   * Rows started on the device so far, per tenant (cumulative, never reset; requests that
+   * expired before running are not counted). A live view: policies diff it across a pick.
+   */
+  readonly rowsRunByTenant: ReadonlyMap<string | undefined, number>;
 }
 
 /**

@@ -34,13 +34,17 @@ export const MAX_CLIENT_MESSAGE = 1024;
 
 export interface ServingErrorOptions {
   cause?: unknown;
-  /** Seconds a client should wait before retrying (REST `Retry-After`). */
+  /** Seconds a client should wait before retrying (REST `Retry-After`, gRPC `retry-after` trailer). */
   retryAfterSeconds?: number;
+  /** Retrying the same operation cannot succeed (e.g. a full memory budget): loaders do not retry it. */
+  permanent?: boolean;
 }
 
 export class ServingError extends Error {
   readonly code: ErrorCode;
   readonly retryAfterSeconds: number | undefined;
+  /** See ServingErrorOptions.permanent; false unless set. */
+  readonly permanent: boolean;
 
   constructor(code: ErrorCode, message: string, options: ServingErrorOptions = {}) {
     super(message.length > MAX_CLIENT_MESSAGE ? `${message.slice(0, MAX_CLIENT_MESSAGE - 3)}...` : message, {
@@ -49,6 +53,7 @@ export class ServingError extends Error {
     this.name = 'ServingError';
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.permanent = options.permanent ?? false;
   }
 
   get httpStatus(): number {

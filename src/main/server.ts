@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
+import { TenantFairPolicy } from '../batching/tenant-fair-policy.js';
 import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import type { ModelConfig } from './config/model-config.js';
@@ -77,7 +78,12 @@ export class TensorServe {
       maxQueuedRequests: config.limits.maxQueuedRequests,
     });
     this.metrics = new ServerMetrics({ tenantLabel: this.tenancy.enabled });
+    const weights = new Map(config.tenancy.tenants.map((t) => [t.id, t.weight] as const));
     this.scheduler = new BatchScheduler({
+      // Fair across tenants on each device when tenancy is on; TF Serving's round robin across models otherwise.
+      selectionPolicy: this.tenancy.enabled
+        ? () => new TenantFairPolicy({ weightOf: (t) => (t === undefined ? 1 : (weights.get(t) ?? 1)) })
+        : undefined,
       onBatch: (b) => {
         const v = this.loader.loaded.get(b.key);
         this.metrics.recordBatch({
@@ -219,7 +225,18 @@ export class TensorServe {
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
         plugins: [
-          (app) => registerMetricsRoutes(app, this.metrics),
+          (app) =>
+            // Scoped so the credential check covers the scrape endpoints only.
+            void app.register(async (scoped) => {
+              scoped.addHook('onRequest', async (request, reply) => {
+                try {
+                  this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(request.headers));
+                } catch (err) {
+                  return sendError(reply, err);
+                }
+              });
+              registerMetricsRoutes(scoped, this.metrics);
+            }),
           (app) =>
             app.get('/admin/tenants', async (request, reply) => {
               try {

@@ -28,8 +28,8 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  * With a memory budget, the version's estimated bytes (its files times the workers that will
  * hold a session) are reserved against its device and tenant before anything is loaded; a
  * reservation that does not fit rejects with RESOURCE_EXHAUSTED, which becomes that version's
- * status, and nothing already loaded is touched. The measured bytes replace the estimate after
- * loading; the reservation is released after unloading or a failed load.
+ * status, and nothing already loaded is touched. The measured bytes (when the runtime can
+ * measure: tfjs yes, onnxruntime no) replace the estimate after loading; the reservation is released after unloading or a failed load.
  */
 export class PoolVersionLoader implements VersionLoader {
   readonly loaded = new Map<string, LoadedVersionInfo>();
@@ -67,9 +67,18 @@ export class PoolVersionLoader implements VersionLoader {
       }
       const info = { model: model.name, version, device: model.device, tenant: model.tenant };
       this.loaded.set(key, info);
-      const reservation = this.budget?.adjust(key, loaded.memoryBytes);
+      // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
+      const measured = loaded.memoryBytes;
+      const reservation = measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured);
       if (reservation !== undefined) this.report?.(info, reservation);
-      return { key, platform, signature: loaded.signature, memoryBytes: loaded.memoryBytes || estimated };
+      return {
+        key,
+        platform,
+        signature: loaded.signature,
+        memoryBytes: measured ?? estimated,
+        estimatedBytes: estimated,
+        measuredBytes: measured,
+      };
     } catch (err) {
       this.budget?.release(key);
       throw err;

@@ -120,7 +120,9 @@ export class DevicePool implements BatchExecutor {
     const replies = results.map((r) => (r as PromiseFulfilledResult<LoadReply>).value);
     return {
       signature: replies[0].signature,
-      memoryBytes: replies.reduce((sum, r) => sum + r.memoryBytes, 0),
+      memoryBytes: replies.some((r) => r.memoryBytes === undefined)
+        ? undefined
+        : replies.reduce((sum, r) => sum + (r.memoryBytes ?? 0), 0),
     };
   }
 

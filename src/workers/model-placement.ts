@@ -21,8 +21,11 @@ export interface ModelPlacement {
 
 export interface LoadedPlacement {
   readonly signature: Signature;
-  /** Memory held on the device by all instances together (each worker has its own copy). */
-  readonly memoryBytes: number;
+  /**
+   * Memory measured on the device for all instances together (each worker has its own copy);
+   * undefined when any instance's runtime could not measure it.
+   */
+  readonly memoryBytes: number | undefined;
 }
 
 /** Checks a placement and returns the descriptor workers load from. Throws INVALID_ARGUMENT. */

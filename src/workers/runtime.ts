@@ -21,8 +21,11 @@ export interface LoadOptions {
  */
 export interface LoadedModel {
   readonly signature: Signature;
-  /** Best estimate of memory held by the loaded model (weights), in bytes. */
-  readonly memoryBytes: number;
+  /**
+   * Memory the loaded model holds, in bytes, as measured by the runtime after loading;
+   * undefined when the runtime cannot measure it (never an estimate: the loader estimates).
+   */
+  readonly memoryBytes: number | undefined;
   run(inputs: TensorMap, outputNames: readonly string[]): Promise<TensorMap>;
   dispose(): Promise<void>;
 }

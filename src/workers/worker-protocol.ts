@@ -55,7 +55,8 @@ export type WorkerTask = LoadTask | UnloadTask | RunTask;
 export interface LoadReply {
   readonly ok: true;
   readonly signature: Signature;
-  readonly memoryBytes: number;
+  /** Measured by the runtime; undefined when it cannot measure. */
+  readonly memoryBytes: number | undefined;
   /** False when the session was already loaded on this worker (load is idempotent). */
   readonly loaded: boolean;
 }

@@ -69,6 +69,7 @@ interface RawConfig {
   tenants: unknown[];
   admin_keys?: unknown[];
   admin_client_cert_subjects?: unknown[];
+  metrics_keys?: unknown[];
 }
 
 /** Defaults a model takes when neither it nor `model_defaults` says otherwise. */
@@ -161,6 +162,7 @@ function buildTenancy(
         tenants: raw.tenants,
         admin_keys: raw.admin_keys,
         admin_client_cert_subjects: raw.admin_client_cert_subjects,
+        metrics_keys: raw.metrics_keys,
       },
       { baseDir, source },
     );

@@ -69,7 +69,13 @@ export function deadlineOf(call: AnyServerCall): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The status a client sees for an error: ServingErrors as they are, anything else INTERNAL. */
+/** Trailing metadata key with the seconds to wait before retrying (REST's `Retry-After`). */
+export const RETRY_AFTER_METADATA = 'retry-after';
+
+/**
+ * The status a client sees for an error: ServingErrors as they are (with a `retry-after`
+ * trailer in whole seconds, at least 1, when the error carries a retry hint), anything else INTERNAL.
+ */
 export function statusOf(
   err: unknown,
   method: string,
@@ -77,7 +83,10 @@ export function statusOf(
 ): Partial<grpc.StatusObject> {
   if (err instanceof ServingError || isServingErrorLike(err)) {
     const e = ServingError.from(err);
-    return { code: e.grpcCode, details: e.message };
+    if (e.retryAfterSeconds === undefined) return { code: e.grpcCode, details: e.message };
+    const metadata = new grpc.Metadata();
+    metadata.set(RETRY_AFTER_METADATA, String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
+    return { code: e.grpcCode, details: e.message, metadata };
   }
   onInternalError(err, method);
   return { code: grpc.status.INTERNAL, details: 'Internal error' };

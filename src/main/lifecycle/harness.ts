@@ -135,7 +135,7 @@ export class LoaderHarness {
 
   /**
    * new → loading. Attempts the load, retrying `loadRetries` times `loadRetryIntervalMs`
-   * apart, and resolves once the version is available or in error. Never rejects.
+   * apart (but never after a `permanent` ServingError, e.g. a full memory budget), and resolves once the version is available or in error. Never rejects.
    */
   load(): Promise<void> {
     this.expect('load', 'new');
@@ -198,7 +198,7 @@ export class LoaderHarness {
         attempt: this.attemptCount,
         err: this.lastError,
       };
-      if (this.cancelRequested || this.attemptCount > this.options.loadRetries) {
+      if (this.cancelRequested || this.lastError?.permanent || this.attemptCount > this.options.loadRetries) {
         this.logger.error(fields, 'model version load failed');
         this.move('error');
         return;

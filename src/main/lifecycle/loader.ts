@@ -9,8 +9,12 @@ export interface LoadedVersion {
   readonly key: string;
   readonly platform: Platform;
   readonly signature: Signature;
-  /** Memory the loaded version holds, in bytes (best estimate). */
+  /** Memory the loaded version holds, in bytes: measured when known, else the estimate. */
   readonly memoryBytes: number;
+  /** Estimated before loading (weights size times instances), when the loader estimates. */
+  readonly estimatedBytes?: number;
+  /** Measured after loading; undefined when the runtime cannot measure it. */
+  readonly measuredBytes?: number;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface LoadedVersion {
  *
  * Errors: reject with a ServingError to choose the code shown in the version's status
  * (e.g. RESOURCE_EXHAUSTED for a full memory budget); anything else is reported as UNKNOWN
- * with its message.
+ * with its message. A ServingError marked `permanent` is not retried.
  */
 export interface VersionLoader {
   load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion>;

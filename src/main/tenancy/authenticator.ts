@@ -43,8 +43,10 @@ const BEARER = /^bearer[ \t]+(.+)$/i;
 export class Authenticator {
   private readonly entries: readonly { digest: Buffer; identity: CallerIdentity }[];
   private readonly byCertCN: ReadonlyMap<string, CallerIdentity>;
+  private readonly metricsDigests: readonly Buffer[];
 
   constructor(private readonly tenancy: TenancyConfig) {
+    this.metricsDigests = tenancy.metricsKeyDigests.map((d) => Buffer.from(d, 'hex'));
     const entries: { digest: Buffer; identity: CallerIdentity }[] = [];
     const byCertCN = new Map<string, CallerIdentity>();
     for (const d of tenancy.adminKeyDigests)
@@ -80,6 +82,25 @@ export class Authenticator {
       return identity;
     }
     throw new ServingError('UNAUTHENTICATED', 'Missing API key');
+  }
+
+  /**
+   * Admits a scrape of the metrics endpoints, which name every tenant's models: open when
+   * tenancy is off; else a `metrics_keys` key or an admin credential. Throws ServingError
+   * UNAUTHENTICATED (as `authenticate`) for missing or unknown credentials, PERMISSION_DENIED
+   * (HTTP 403) for a tenant.
+   */
+  authorizeScrape(credentials: Credentials): void {
+    if (!this.tenancy.enabled) return;
+    const key = presentedKey(credentials);
+    if (key) {
+      const digest = createHash('sha256').update(key, 'utf8').digest();
+      let scrape = false;
+      for (const d of this.metricsDigests) if (timingSafeEqual(digest, d)) scrape = true;
+      if (scrape) return;
+    }
+    if (!this.authenticate(credentials).admin)
+      throw new ServingError('PERMISSION_DENIED', 'The metrics endpoints need an admin or metrics key');
   }
 
   /** Compares against every digest without stopping early, so timing reveals nothing. */

@@ -57,8 +57,8 @@ interface Entry {
  * after loading, and releases them after unloading (or after a failed load). Only the main
  * thread (the manager) calls it.
  *
- * A reservation that would exceed the device's or the tenant's budget throws
- * RESOURCE_EXHAUSTED and records nothing, so versions already serving are never disturbed;
+ * A reservation that would exceed the device's or the tenant's budget throws a permanent
+ * RESOURCE_EXHAUSTED (the harness does not retry it) and records nothing, so versions already serving are never disturbed;
  * the manager puts the error in that version's status. A measurement above the estimate is
  * recorded as is (the model is loaded already); later reservations see the real usage.
  */
@@ -173,6 +173,8 @@ function exhausted(what: string, budget: number, used: number, requested: number
   return new ServingError(
     'RESOURCE_EXHAUSTED',
     `Memory budget of ${what} exceeded: budget ${budget} bytes, in use ${used} bytes, requested ${requested} bytes`,
+    // Retrying cannot help until something is unloaded, which a retry timer does not know.
+    { permanent: true },
   );
 }
 

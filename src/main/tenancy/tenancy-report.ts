@@ -35,7 +35,8 @@ export interface TenancyReport {
     device: string;
     tenant: string | undefined;
     estimatedBytes: number;
-    measuredBytes: number | undefined;
+    /** null when the runtime cannot measure (onnxruntime): never a copy of the estimate. */
+    measuredBytes: number | null;
   }[];
 }
 
@@ -66,7 +67,7 @@ export function tenancyReport(services: TenancyServices, owner: ReservationOwner
         device: r.device,
         tenant: r.tenant,
         estimatedBytes: r.estimatedBytes,
-        measuredBytes: r.measuredBytes,
+        measuredBytes: r.measuredBytes ?? null,
       };
     }),
   };

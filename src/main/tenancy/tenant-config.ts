@@ -9,6 +9,7 @@ import { ConfigError, formatAjvError } from '../config/config-error.js';
  *
  *   admin_keys: [{ env: TENSORSERVE_ADMIN_KEY }]
  *   admin_client_cert_subjects: [ops-console]
+ *   metrics_keys: [{ file: secrets/prometheus.key }]   # may only scrape the metrics endpoints
  *   tenants:
  *     - id: acme
  *       api_keys: [{ env: ACME_KEY }, { file: secrets/acme.key }, { sha256: "9f86d0..." }]
@@ -52,6 +53,7 @@ export interface RawTenancySection {
   tenants?: unknown;
   admin_keys?: unknown;
   admin_client_cert_subjects?: unknown;
+  metrics_keys?: unknown;
 }
 
 /** Quotas of one tenant; 0 means unlimited everywhere. */
@@ -88,6 +90,8 @@ export interface TenancyConfig {
   readonly tenants: readonly TenantConfig[];
   readonly adminKeyDigests: readonly string[];
   readonly adminCertSubjects: readonly string[];
+  /** Digests of scrape-only keys: they open the Prometheus endpoints and nothing else. */
+  readonly metricsKeyDigests: readonly string[];
 }
 
 /** Tenancy off: the open single-tenant server. */
@@ -96,6 +100,7 @@ export const TENANCY_OFF: TenancyConfig = Object.freeze({
   tenants: Object.freeze([]),
   adminKeyDigests: Object.freeze([]),
   adminCertSubjects: Object.freeze([]),
+  metricsKeyDigests: Object.freeze([]),
 });
 
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
@@ -136,6 +141,7 @@ export const tenancySchemaProperties = {
   tenants: { type: 'array', default: [], items: tenantSchema },
   admin_keys: keyRefList,
   admin_client_cert_subjects: nameList,
+  metrics_keys: keyRefList,
 } as const;
 
 const validateSection = new Ajv({ allErrors: true, strict: false }).compile({
@@ -170,6 +176,7 @@ export function resolveTenancy(raw: RawTenancySection, options: ResolveOptions =
     tenants: raw.tenants ?? [],
     admin_keys: raw.admin_keys ?? [],
     admin_client_cert_subjects: raw.admin_client_cert_subjects ?? [],
+    metrics_keys: raw.metrics_keys ?? [],
   };
   if (!validateSection(section))
     throw new ConfigError(source, (validateSection.errors ?? []).map(formatAjvError));
@@ -178,15 +185,31 @@ export function resolveTenancy(raw: RawTenancySection, options: ResolveOptions =
   const resolver = new KeyResolver(options, problems);
   const adminKeyDigests = resolver.resolveAll(section.admin_keys as unknown[], 'admin_keys');
   const adminCertSubjects = [...(section.admin_client_cert_subjects as string[])];
+  const metricsKeyDigests = resolver.resolveAll(section.metrics_keys as unknown[], 'metrics_keys');
   const resolved = tenants.map((t, i) => resolveTenant(t, `tenants[${i}]`, resolver, problems));
-  if (tenants.length === 0 && (adminKeyDigests.length > 0 || adminCertSubjects.length > 0)) {
+  if (
+    tenants.length === 0 &&
+    (adminKeyDigests.length > 0 || adminCertSubjects.length > 0 || metricsKeyDigests.length > 0)
+  ) {
     problems.push(
-      'admin_keys and admin_client_cert_subjects need a tenants section (without tenants the server is open)',
+      'admin_keys, admin_client_cert_subjects and metrics_keys need a tenants section (without tenants the server is open)',
     );
   }
   checkUnique(resolved, adminKeyDigests, adminCertSubjects, problems);
+  for (const d of metricsKeyDigests) {
+    const owner = adminKeyDigests.includes(d)
+      ? 'admin_keys'
+      : resolved.find((t) => t.apiKeyDigests.includes(d))?.id;
+    if (owner !== undefined) problems.push(`metrics_keys shares an API key with ${owner}`);
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return deepFreeze({ enabled: resolved.length > 0, tenants: resolved, adminKeyDigests, adminCertSubjects });
+  return deepFreeze({
+    enabled: resolved.length > 0,
+    tenants: resolved,
+    adminKeyDigests,
+    adminCertSubjects,
+    metricsKeyDigests,
+  });
 }
 
 function resolveTenant(t: RawTenant, where: string, resolver: KeyResolver, problems: string[]): TenantConfig {

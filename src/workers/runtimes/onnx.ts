@@ -4,7 +4,6 @@ import * as ort from 'onnxruntime-node';
 import { errorMessage, ServingError } from '../../core/errors.js';
 import { isBatchedSignature, PREDICT_METHOD, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
-import { estimateModelBytes } from '../platform.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
 import { parseDevice } from './device.js';
 import { fromOrtTensor, specFromMetadata, toOrtTensor } from './onnx-tensors.js';
@@ -67,7 +66,8 @@ export class OnnxRuntime implements Runtime {
         batched: isBatchedSignature(inputs, outputs),
         methodName: PREDICT_METHOD,
       };
-      return new OnnxModel(session, signature, await estimateModelBytes(dir));
+      // onnxruntime-node exposes no allocator statistics: the session's memory is not measurable.
+      return new OnnxModel(session, signature, undefined);
     } catch (err) {
       await session.release();
       throw err;
@@ -82,7 +82,7 @@ class OnnxModel implements LoadedModel {
   constructor(
     private readonly session: ort.InferenceSession,
     readonly signature: Signature,
-    readonly memoryBytes: number,
+    readonly memoryBytes: number | undefined,
   ) {
     this.#inputNames = new Set(signature.inputs.map((s) => s.name));
     this.#outputNames = new Set(signature.outputs.map((s) => s.name));

@@ -23,7 +23,7 @@ export class TfjsModel implements LoadedModel {
 
   constructor(
     readonly signature: Signature,
-    readonly memoryBytes: number,
+    readonly memoryBytes: number | undefined,
     private readonly execute: Execute,
     private readonly release: () => void,
     /** Whether outputs must be copied out of the backend's storage (all but wasm). */

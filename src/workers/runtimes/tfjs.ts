@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage, ServingError } from '../../core/errors.js';
 import { isBatchedSignature, PREDICT_METHOD, type Signature, type TensorSpec } from '../../core/signature.js';
-import { estimateModelBytes } from '../platform.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
 import { parseDevice } from './device.js';
 import { readTfjsArtifacts } from './tfjs-artifacts.js';
@@ -35,8 +34,13 @@ export class TfjsRuntime implements Runtime {
 
   async load(dir: string, options: LoadOptions): Promise<LoadedModel> {
     const backend = await initTfjsBackend(parseDevice(options.device), this.log);
-    const memoryBytes = await estimateModelBytes(dir);
-    if (this.platform === 'tensorflow') return loadSavedModel(dir, backend, memoryBytes);
+    // SavedModel weights live in libtensorflow's own allocator, which tf.memory() does not see.
+    if (this.platform === 'tensorflow') return loadSavedModel(dir, backend, undefined);
+    // Weights become backend tensors: the growth of the backend's bytes across the load is
+    // what the model holds. Loads in one worker thread run one at a time (piscina runs one
+    // task per worker), so nothing else allocates meanwhile.
+    const bytesBefore = tf.memory().numBytes;
+    const measured = () => Math.max(0, tf.memory().numBytes - bytesBefore);
     const artifacts = await readTfjsArtifacts(dir);
     const copy = backend.name !== 'wasm';
     const handler: tf.io.IOHandler = { load: async () => artifacts };
@@ -46,7 +50,7 @@ export class TfjsRuntime implements Runtime {
       const outputs = model.outputs.map((t) => tfSpec(t.sourceLayer.name, t.dtype, t.shape));
       return new TfjsModel(
         signatureOf(inputs, outputs),
-        memoryBytes,
+        measured(),
         layersExecute(model),
         () => model.dispose(),
         copy,
@@ -65,7 +69,7 @@ export class TfjsRuntime implements Runtime {
       : model.outputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
     return new TfjsModel(
       signatureOf(inputs, outputs),
-      memoryBytes,
+      measured(),
       graphExecute(model),
       () => model.dispose(),
       copy,
@@ -73,7 +77,11 @@ export class TfjsRuntime implements Runtime {
   }
 }
 
-async function loadSavedModel(dir: string, backend: TfjsBackend, memoryBytes: number): Promise<LoadedModel> {
+async function loadSavedModel(
+  dir: string,
+  backend: TfjsBackend,
+  memoryBytes: number | undefined,
+): Promise<LoadedModel> {
   if (!backend.nodeModule) {
     throw new ServingError(
       'FAILED_PRECONDITION',

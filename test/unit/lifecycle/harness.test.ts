@@ -142,8 +142,24 @@ describe('LoaderHarness', () => {
     ]);
   });
 
-  it('retries loadRetries times, loadRetryIntervalMs apart, then ends in error with the load error', async () => {
-    const err = new ServingError('RESOURCE_EXHAUSTED', 'device memory budget exceeded');
+  it('does not retry a permanent error (a memory budget rejection): error at once', async () => {
+    const err = new ServingError('RESOURCE_EXHAUSTED', 'device memory budget exceeded', { permanent: true });
+    const { h, clock, trail } = harness({ attempts: [err, undefined], retries: 5, intervalMs: 500 });
+    await h.load();
+    assert.equal(h.attempts, 1);
+    assert.equal(h.state, 'error');
+    assert.deepEqual(h.status(), {
+      version: 1,
+      state: 'END',
+      errorCode: 'RESOURCE_EXHAUSTED',
+      errorMessage: 'device memory budget exceeded',
+    });
+    assert.equal(clock.pendingTimers, 0);
+    assert.deepEqual(trail, ['new->loading', 'loading->error']);
+  });
+
+  it('retries transient errors loadRetries times, loadRetryIntervalMs apart, then ends in error with the load error', async () => {
+    const err = new ServingError('UNAVAILABLE', 'worker restarting');
     const { h, clock, trail } = harness({ attempts: [err, err, err], retries: 2, intervalMs: 500 });
     let done = false;
     void h.load().then(() => {
@@ -164,8 +180,8 @@ describe('LoaderHarness', () => {
     assert.deepEqual(h.status(), {
       version: 1,
       state: 'END',
-      errorCode: 'RESOURCE_EXHAUSTED',
-      errorMessage: 'device memory budget exceeded',
+      errorCode: 'UNAVAILABLE',
+      errorMessage: 'worker restarting',
     });
     assert.equal(clock.pendingTimers, 0);
     assert.deepEqual(trail, [

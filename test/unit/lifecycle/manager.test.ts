@@ -124,14 +124,14 @@ describe('ServableManager', () => {
     ]);
   });
 
-  it('retries a failing new version loadRetries times, then ends it in error; the old one keeps serving', async () => {
+  it('retries a transiently failing new version loadRetries times, then ends it in error; the old one keeps serving', async () => {
     const { clock, loader, dirs, manager } = setup();
     const config = modelConfig('m', { loadRetries: 2, loadRetryIntervalMs: 500 });
     dirs.set('/models/m', ['1']);
     await manager.setModels([config]);
 
     dirs.set('/models/m', ['1', '2']);
-    loader.failNext('m:2', Number.POSITIVE_INFINITY, new ServingError('RESOURCE_EXHAUSTED', 'over budget'));
+    loader.failNext('m:2', Number.POSITIVE_INFINITY, new ServingError('UNAVAILABLE', 'worker restarting'));
     const reload = track(manager.setModels([config]));
     await flush();
     const attempts = () => loader.loadCalls.filter((c) => c === 'm:2').length;
@@ -149,7 +149,7 @@ describe('ServableManager', () => {
     assert.equal(attempts(), 3);
 
     assert.deepEqual(manager.status('m'), [
-      { version: 2, state: 'END', errorCode: 'RESOURCE_EXHAUSTED', errorMessage: 'over budget' },
+      { version: 2, state: 'END', errorCode: 'UNAVAILABLE', errorMessage: 'worker restarting' },
       { version: 1, state: 'AVAILABLE', errorCode: 'OK', errorMessage: '' },
     ]);
     assert.equal(manager.acquire('m', { kind: 'latest' }).version, 1);
@@ -159,6 +159,30 @@ describe('ServableManager', () => {
     await manager.tick();
     await flush();
     assert.equal(attempts(), 3);
+  });
+
+  it('does not retry a memory budget rejection: the version ends at once, the old one keeps serving', async () => {
+    const { clock, loader, dirs, manager } = setup();
+    const config = modelConfig('m', { loadRetries: 5, loadRetryIntervalMs: 60_000 });
+    dirs.set('/models/m', ['1']);
+    await manager.setModels([config]);
+
+    dirs.set('/models/m', ['1', '2']);
+    const budget = new ServingError('RESOURCE_EXHAUSTED', 'over budget', { permanent: true });
+    loader.failNext('m:2', Number.POSITIVE_INFINITY, budget);
+    const reload = track(manager.setModels([config]));
+    await flush();
+    const attempts = () => loader.loadCalls.filter((c) => c === 'm:2').length;
+    assert.equal(attempts(), 1);
+    assert.equal(reload.done, true, 'setModels settles without waiting for retries');
+    assert.deepEqual(manager.status('m'), [
+      { version: 2, state: 'END', errorCode: 'RESOURCE_EXHAUSTED', errorMessage: 'over budget' },
+      { version: 1, state: 'AVAILABLE', errorCode: 'OK', errorMessage: '' },
+    ]);
+    await clock.advance(10 * 60_000);
+    assert.equal(attempts(), 1);
+    assert.equal(manager.acquire('m', { kind: 'latest' }).version, 1);
+    assert.deepEqual(loader.unloadCalls, []);
   });
 
   it('cancels the retries of a version removed from disk', async () => {

@@ -39,7 +39,7 @@ describe('OnnxRuntime', () => {
       batched: true,
       methodName: 'tensorflow/serving/predict',
     });
-    assert.ok(m.memoryBytes > 0);
+    assert.equal(m.memoryBytes, undefined, 'onnxruntime cannot measure: no estimate passed off as measured');
     const out = await m.run({ x: { dtype: 'float32', shape: [3], data: f32(1, 2, 5) } }, ['y']);
     assert.deepEqual(out.y, { dtype: 'float32', shape: [3], data: f32(2.5, 3, 4.5) });
   });

@@ -85,6 +85,14 @@ describe('TfjsRuntime', () => {
     );
   });
 
+  it('measures the memory a model holds as the growth of the backend bytes across the load', async () => {
+    await load('half_plus_two_tfjs'); // the backend is initialised by now
+    const before = tf.memory().numBytes;
+    const m = await load('cnn_tfjs');
+    assert.equal(m.memoryBytes, tf.memory().numBytes - before);
+    assert.ok((m.memoryBytes ?? 0) > 0);
+  });
+
   it('fails loads with the right codes', async () => {
     await assert.rejects(runtime.load(join(models, 'cnn', '1'), CPU), { code: 'NOT_FOUND' });
     const savedModel = await loadRuntime('tensorflow');

@@ -104,3 +104,46 @@ describe('Authenticator', () => {
     );
   });
 });
+
+describe('Authenticator.authorizeScrape', () => {
+  const SCRAPE_KEY = 'prometheus-scrape-key';
+  const withScrape = new Authenticator(
+    resolveTenancy({
+      admin_keys: [{ sha256: sha256Hex(ADMIN_KEY) }],
+      metrics_keys: [{ sha256: sha256Hex(SCRAPE_KEY) }],
+      tenants: [{ id: 'acme', api_keys: [{ sha256: sha256Hex(ACME_KEY) }] }],
+    }),
+  );
+  const code = (c: string) => (err: unknown) => err instanceof ServingError && err.code === c;
+
+  it('is open when tenancy is off', () => {
+    new Authenticator(TENANCY_OFF).authorizeScrape({});
+  });
+
+  it('admits the admin and a metrics key, refuses a tenant (403) and no or a wrong key (401)', () => {
+    withScrape.authorizeScrape({ authorization: `Bearer ${ADMIN_KEY}` });
+    withScrape.authorizeScrape({ apiKey: SCRAPE_KEY });
+    assert.throws(() => withScrape.authorizeScrape({ apiKey: ACME_KEY }), code('PERMISSION_DENIED'));
+    assert.throws(() => withScrape.authorizeScrape({}), code('UNAUTHENTICATED'));
+    assert.throws(() => withScrape.authorizeScrape({ apiKey: 'nope' }), code('UNAUTHENTICATED'));
+  });
+
+  it('metrics keys open nothing else', () => {
+    assert.throws(() => withScrape.authenticate({ apiKey: SCRAPE_KEY }), code('UNAUTHENTICATED'));
+  });
+
+  it('rejects a metrics key that is also a tenant key, and metrics keys without tenants', () => {
+    assert.throws(
+      () =>
+        resolveTenancy({
+          metrics_keys: [{ sha256: sha256Hex(ACME_KEY) }],
+          tenants: [{ id: 'acme', api_keys: [{ sha256: sha256Hex(ACME_KEY) }] }],
+        }),
+      /metrics_keys shares an API key with acme/,
+    );
+    assert.throws(
+      () => resolveTenancy({ metrics_keys: [{ sha256: sha256Hex(SCRAPE_KEY) }] }),
+      /metrics_keys need/,
+    );
+  });
+});

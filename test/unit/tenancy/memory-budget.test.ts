@@ -11,6 +11,7 @@ function exhausted(pattern: RegExp) {
   return (err: unknown) => {
     assert.ok(err instanceof ServingError);
     assert.equal(err.code, 'RESOURCE_EXHAUSTED');
+    assert.equal(err.permanent, true, 'a budget rejection is not retried');
     assert.match(err.message, pattern);
     return true;
   };

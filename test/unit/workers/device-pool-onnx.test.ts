@@ -36,7 +36,7 @@ describe('DevicePool with the real ONNX runtime', () => {
       loaded.signature.inputs.map((s) => [s.name, s.dtype]),
       [['x', 'float32']],
     );
-    assert.ok(loaded.memoryBytes > 0);
+    assert.equal(loaded.memoryBytes, undefined, 'onnxruntime sessions are not measurable');
     const input = Float32Array.from([1, 2, 5]);
     const result = await pool.run('half_plus_two:1', { x: { dtype: 'float32', shape: [3], data: input } }, [
       'y',
