@@ -185,7 +185,7 @@ describe('multi-tenancy end to end', () => {
         ['fraud/1'],
       );
       assert.doesNotMatch(acme.text, /acme\//);
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${url}/metrics`, { headers: bearer(ADMIN) })).text();
       const line = text
         .split('\n')
         .find((l) => l.startsWith('nv_inference_request_success{') && l.includes('model="acme/fraud"'));

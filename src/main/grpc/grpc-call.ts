@@ -178,6 +178,7 @@ export function unary<Req, Res>(
       (err: unknown) => {
         done();
         const status = statusOf(err, method, (e, m) => env.onInternalError(e, m, requestId));
+        if (status.metadata !== undefined) trailer.merge(status.metadata);
         callback({ ...status, metadata: trailer });
         end(status.code ?? grpc.status.UNKNOWN);
       },
