@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
 import { floatTensor, type GrpcClient, grpcCall, grpcClient, grpcError } from '../fixtures/grpc-client.js';
-import { hasOpenssl, makeTestPki, type TestPki } from '../fixtures/test-pki.js';
+import { hasOpenssl, makeTestPki, type TestPki } from '../fixtures/pki.js';
 import { copyVersion, startTestServer, type TestServer } from '../fixtures/test-server.js';
 
 const CNS = ['acme-client', 'ops-console', 'stranger'];
