@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import type { DType } from '../../src/core/dtype.js';
 
 /**
  * Small helpers over onnx-proto's ModelProto so the example models read like graphs.
@@ -10,20 +11,8 @@ export const { onnx } = onnxProto;
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 
-export type ElemType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'uint8'
-  | 'uint16'
-  | 'uint32'
-  | 'uint64'
-  | 'bool'
-  | 'string';
+/** ONNX element types the generated models use: tensorserve's own dtype names. */
+export type ElemType = DType;
 
 const T = onnx.TensorProto.DataType;
 const ELEM: Record<ElemType, number> = {

@@ -1,3 +1,4 @@
+import { DTYPES } from '../../src/core/dtype.js';
 import { CNN, CNN_FLAT, type CnnWeights, convKernelToOihw } from './cnn-weights.js';
 import { type ElemType, encodeModel, initializer, node, valueInfo } from './onnx-builder.js';
 
@@ -86,21 +87,7 @@ export function multiIoOnnx(): Uint8Array {
 }
 
 /** Every element type the runtimes carry, in the order `identity_dtypes` lists them. */
-export const IDENTITY_DTYPES = [
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'int16',
-  'int32',
-  'int64',
-  'uint8',
-  'uint16',
-  'uint32',
-  'uint64',
-  'bool',
-  'string',
-] as const satisfies readonly ElemType[];
+export const IDENTITY_DTYPES: readonly ElemType[] = DTYPES;
 
 /** IDENTITY_DTYPES without float16: the dtypes KServe typed contents and JSON can carry. */
 export const TYPED_CONTENT_DTYPES: readonly ElemType[] = IDENTITY_DTYPES.filter((d) => d !== 'float16');
