@@ -28,12 +28,10 @@ import {
   type Protocol,
 } from './scenarios.js';
 import {
-  freePort,
   REPO_ROOT,
   type ServerProcess,
-  spawnServer,
   startTensorServe,
-  TENSORSERVE_CLI,
+  startTensorServeWithArgs,
 } from './server-process.js';
 import { type SweepPoint, type SweepRecord, sweepTextTable, writeSweep } from './sweep-output.js';
 
@@ -268,28 +266,8 @@ async function main(): Promise<void> {
 }
 
 /** Starts tensorserve for one model directory (`cli.js --model_name --model_base_path`) on free ports. */
-export async function startForModel(model: string, basePath: string): Promise<ServerProcess> {
-  const restPort = await freePort();
-  const grpcPort = await freePort();
-  return spawnServer({
-    name: 'tensorserve',
-    script: TENSORSERVE_CLI,
-    args: [
-      '--model_name',
-      model,
-      '--model_base_path',
-      basePath,
-      '--rest_api_port',
-      String(restPort),
-      '--port',
-      String(grpcPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    restPort,
-    grpcPort,
-    readyPath: '/v2/health/ready',
-  });
+export function startForModel(model: string, basePath: string): Promise<ServerProcess> {
+  return startTensorServeWithArgs(['--model_name', model, '--model_base_path', basePath]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

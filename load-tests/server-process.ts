@@ -124,8 +124,19 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
 }
 
 /** Starts tensorserve (`cli.js --config <yaml>`) on free ports, ready when /v2/health/ready is 200. */
-export async function startTensorServe(
+export function startTensorServe(
   configPath: string,
+  opts: { name?: string; nodeArgs?: readonly string[]; cwd?: string } = {},
+): Promise<ServerProcess> {
+  return startTensorServeWithArgs(['--config', configPath], opts);
+}
+
+/**
+ * Starts tensorserve with `args` (model flags or `--config`) on free 127.0.0.1 ports, ready
+ * when /v2/health/ready is 200.
+ */
+export async function startTensorServeWithArgs(
+  args: readonly string[],
   opts: { name?: string; nodeArgs?: readonly string[]; cwd?: string } = {},
 ): Promise<ServerProcess> {
   const restPort = await freePort();
@@ -133,16 +144,7 @@ export async function startTensorServe(
   return spawnServer({
     name: opts.name ?? 'tensorserve',
     script: TENSORSERVE_CLI,
-    args: [
-      '--config',
-      configPath,
-      '--rest_api_port',
-      String(restPort),
-      '--port',
-      String(grpcPort),
-      '--host',
-      '127.0.0.1',
-    ],
+    args: [...args, '--rest_api_port', String(restPort), '--port', String(grpcPort), '--host', '127.0.0.1'],
     restPort,
     grpcPort,
     readyPath: '/v2/health/ready',
