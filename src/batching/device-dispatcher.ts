@@ -27,7 +27,16 @@ export interface DispatchQueue extends BatchCandidate {
  * ready, so the policy skips it and its batch keeps growing; the executor's slot-free
  * callback pumps again when one of its workers frees.
  *
- * Relies on `executor.freeSlots()` and `freeSlotsFor()` dropping as soon as `run()` is called.
+ * A slot freed by one of its queues' batches is filled only after that queue has settled the
+ * batch (counted it done, so it may be ready again): the executor reports the free slot before
+ * the batch's promise reactions run, and picking then would leave out a model limited to one
+ * running batch, so on a one-slot device tenants would simply alternate whatever their
+ * weights. So while any of its queues has a batch running, a slot-free report holds pumping
+ * until a queue settles a batch (`batchSettled`), or until the end of the current event-loop
+ * task for a slot freed by other work (a load), when every settled batch has reported.
+ *
+ * Relies on `executor.freeSlots()` and `freeSlotsFor()` dropping as soon as `run()` is called,
+ * and on an executor settling a batch's promise in the same task as it reports its slot free.
  */
 export class DeviceDispatcher {
   readonly executor: BatchExecutor;
@@ -35,12 +44,15 @@ export class DeviceDispatcher {
   readonly #clock: Clock;
   #queues: DispatchQueue[] = [];
   #scheduled = false;
+  /** Slots reported free while batches ran whose queues have not yet settled them. */
+  #unsettled = 0;
+  #lateScheduled = false;
 
   constructor(executor: BatchExecutor, policy: SelectionPolicy, clock: Clock) {
     this.executor = executor;
     this.#policy = policy;
     this.#clock = clock;
-    executor.onSlotFree(() => this.schedule());
+    executor.onSlotFree(() => this.#slotFreed());
   }
 
   get size(): number {
@@ -55,6 +67,23 @@ export class DeviceDispatcher {
     this.#queues = this.#queues.filter((q) => q !== queue);
   }
 
+  #slotFreed(): void {
+    if (!this.#queues.some((q) => q.runningBatches > 0)) {
+      this.schedule();
+      return;
+    }
+    // Possibly one of our batches: wait for its queue to settle it (batchSettled).
+    this.#unsettled++;
+    if (this.#lateScheduled) return;
+    this.#lateScheduled = true;
+    // After every promise reaction of this task: a slot no queue settled was freed by other work.
+    setImmediate(() => {
+      this.#lateScheduled = false;
+      this.#unsettled = 0;
+      this.pump();
+    });
+  }
+
   /** Asks for a pump soon (coalesced); called by queues on change and by the executor. */
   schedule(): void {
     if (this.#scheduled) return;
@@ -65,8 +94,18 @@ export class DeviceDispatcher {
     });
   }
 
+  /**
+   * Called by a queue once it has settled one of its batches (after updating its running
+   * count); pumps unless other freed slots still wait for their queues.
+   */
+  batchSettled(): void {
+    if (this.#unsettled > 0) this.#unsettled--;
+    this.schedule();
+  }
+
   /** Starts ready batches while the device has free slots. */
   pump(): void {
+    if (this.#unsettled > 0) return;
     const now = this.#clock.now();
     while (this.executor.freeSlots() > 0) {
       const ready = this.#queues.filter((q) => q.ready(now));

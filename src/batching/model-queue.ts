@@ -31,6 +31,11 @@ export interface ModelQueueOptions {
   readonly weights: Map<string | undefined, number>;
   /** Called when a batch may have become ready (the device dispatcher's `schedule`). */
   readonly notify: () => void;
+  /**
+   * Called when one of its batches has settled, after the running count dropped (the device
+   * dispatcher's `batchSettled`); defaults to `notify`.
+   */
+  readonly settled?: () => void;
   /** Called once per executed batch (success only), for metrics. Must not throw. */
   readonly onBatch?: (batch: ExecutedBatch) => void;
 }
@@ -289,9 +294,10 @@ export class ModelQueue implements DispatchQueue {
       const error = ServingError.from(err);
       for (const task of tasks) task.reject(error);
     } finally {
+      // Counted done before the dispatcher fills the slot, so this model competes for it.
       this.#running--;
       this.#checkDrained();
-      this.#o.notify();
+      (this.#o.settled ?? this.#o.notify)();
     }
   }
 

@@ -78,6 +78,7 @@ export class BatchScheduler {
       clock: this.clock,
       weights: this.#weights,
       notify: () => target.schedule(),
+      settled: () => target.batchSettled(),
       onBatch: this.#onBatch,
     });
     this.#queues.set(key, queue);

@@ -31,9 +31,10 @@ interface TenantState {
  * tenant with three models gets the same share of rows as a tenant with one, weights apart.
  *
  * It is work conserving: when only in-debt tenants are ready, whole rounds are credited at
- * once rather than leaving the device idle. Known limit: the dispatcher pumps as soon as a slot
- * frees, before the queue whose batch just ended has counted it done, so a model limited to one
- * running batch is not ready at that pick; on a one-slot device two such tenants alternate.
+ * once rather than leaving the device idle. The dispatcher fills a slot freed by a batch only
+ * after that batch's queue has counted it done, so a model limited to one running batch
+ * (numBatchThreads 1) competes for the slot its own batch freed and weights hold even on a
+ * one-slot device.
  *
  * One instance per device (it keeps state); called only by its DeviceDispatcher.
  */

@@ -4,6 +4,7 @@ import type { TensorMap } from '../core/tensor.js';
 import type { Platform } from '../workers/runtime.js';
 import type { ModelConfig } from './config/model-config.js';
 import type { VersionSelector, VersionStatus } from './lifecycle/servable.js';
+import type { ArrivalPass } from './tenancy/admission.js';
 
 /** Caller identity as established by a front end (undefined when tenancy is off). */
 export interface CallerIdentity {
@@ -28,6 +29,12 @@ export interface PredictCall {
   /** Aborted when the client goes away; queued work is then dropped. */
   readonly signal?: AbortSignal;
   readonly caller?: CallerIdentity;
+  /**
+   * The tenant admission the front end already made when the request arrived (REST, before
+   * reading the body): the core then takes no second rate token. Absent (gRPC, tenancy
+   * off): the core admits the request itself.
+   */
+  readonly arrival?: ArrivalPass;
   /** Front end that received it, for metrics: `REST` | `GRPC` (TF Serving's entrypoint values); and the API, e.g. `predict`, `infer`. */
   readonly entrypoint?: string;
   readonly api?: string;

@@ -118,7 +118,7 @@ export class PredictionService implements InferenceCore {
     try {
       if (this.draining) throw new ServingError('UNAVAILABLE', 'The server is shutting down');
       internal = this.opts.namespace.resolve(call.caller, call.model);
-      ticket = this.opts.admission?.admit(tenant);
+      ticket = this.opts.admission?.admit(tenant, call.arrival);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
       const handle = this.acquire(call.model, internal, call.selector);
       try {

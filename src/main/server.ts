@@ -224,6 +224,7 @@ export class TensorServe {
         limits: c.limits,
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
+        arrive: this.tenancy.enabled ? (tenant) => this.tenancy.admission.arrive(tenant) : undefined,
         plugins: [
           (app) =>
             // Scoped so the credential check covers the scrape endpoints only.

@@ -12,7 +12,7 @@ import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
 import type { CallerIdentity, InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
 import type { ModelRepository } from '../model-repository.js';
-import { callContext, sendError } from './rest-context.js';
+import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 
 export interface KServeRouteOptions extends RestOptions {
@@ -28,6 +28,12 @@ export interface KServeRouteOptions extends RestOptions {
     | ((model: string, version: number | undefined, caller: CallerIdentity | undefined) => unknown[])
     | undefined;
 }
+
+/** The `/infer` routes (POST), for the arrival hook. */
+export const KSERVE_INFER_ROUTES = [
+  '/v2/models/:model/infer',
+  '/v2/models/:model/versions/:version/infer',
+] as const;
 
 type ModelParams = { model: string; version?: string };
 
@@ -105,7 +111,7 @@ export function registerKServeRoutes(
   app.get('/v2/models/:model/versions/:version/ready', ready);
 
   const infer = wrap<ModelParams>(async (request, reply) => {
-    const caller = opts.authenticate(request.headers);
+    const caller = callerOf(request, opts.authenticate);
     const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
@@ -122,6 +128,7 @@ export function registerKServeRoutes(
       deadline: ctx.deadline,
       signal: ctx.signal,
       caller,
+      arrival: ctx.arrival,
       entrypoint: 'REST',
       api: 'infer',
     });
@@ -145,8 +152,7 @@ export function registerKServeRoutes(
       .header(INFERENCE_HEADER_CONTENT_LENGTH, String(encoded.headerLength))
       .send(encoded.body);
   });
-  app.post('/v2/models/:model/infer', infer);
-  app.post('/v2/models/:model/versions/:version/infer', infer);
+  for (const url of KSERVE_INFER_ROUTES) app.post(url, infer);
 
   const stats = wrap<ModelParams>((request) => {
     const caller = opts.authenticate(request.headers);

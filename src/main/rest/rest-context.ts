@@ -3,11 +3,14 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
 import type { CallerIdentity } from '../inference-core.js';
+import type { ArrivalPass } from '../tenancy/admission.js';
 import type { Credentials } from '../tenancy/authenticator.js';
 
 /** Per-request values a route handler needs beside the body. */
 export interface CallContext {
   readonly caller: CallerIdentity | undefined;
+  /** The tenant admission made on arrival (see `Arrival`), for `PredictCall.arrival`. */
+  readonly arrival: ArrivalPass | undefined;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal;
 }
@@ -43,9 +46,38 @@ export function callContext(
   });
   return {
     caller,
+    arrival: arrivals.get(request)?.pass,
     deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
     signal: controller.signal,
   };
+}
+
+/**
+ * What the arrival hook (arrival-admission.ts) decided for an inference request before its
+ * body was read: who the caller is and the admission pass the core redeems.
+ */
+export interface Arrival {
+  readonly caller: CallerIdentity | undefined;
+  readonly pass: ArrivalPass;
+}
+
+const arrivals = new WeakMap<FastifyRequest, Arrival>();
+
+/** Records the arrival decision on the request; called by the arrival hook only. */
+export function noteArrival(request: FastifyRequest, arrival: Arrival): void {
+  arrivals.set(request, arrival);
+}
+
+/**
+ * The caller of a request: the one the arrival hook authenticated, else (routes it does not
+ * cover, tenancy off) `authenticate` now. Throws as `authenticate`.
+ */
+export function callerOf(
+  request: FastifyRequest,
+  authenticate: (headers: IncomingHttpHeaders) => CallerIdentity | undefined,
+): CallerIdentity | undefined {
+  const arrival = arrivals.get(request);
+  return arrival === undefined ? authenticate(request.headers) : arrival.caller;
 }
 
 /** Sends a ServingError as `{"error": "..."}` with the status from the code table. */

@@ -7,6 +7,8 @@ import type { TlsConfig } from '../config/server-config.js';
 import type { InferenceCore } from '../inference-core.js';
 import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
+import type { ArrivalPass } from '../tenancy/admission.js';
+import { registerArrivalAdmission } from './arrival-admission.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
@@ -19,6 +21,12 @@ export interface RestServerOptions extends RestOptions {
   readonly logger: Logger;
   /** Which requests get an access log line; none when absent. */
   readonly accessLog?: AccessLogSampler;
+  /**
+   * The tenant admission on arrival (`AdmissionController.arrive`). When set (tenancy on),
+   * inference requests are authenticated and admitted before their body is read
+   * (arrival-admission.ts); when absent, their handlers authenticate and the core admits.
+   */
+  readonly arrive?: (tenant: string | undefined) => ArrivalPass;
   /** Extra route groups (KServe v2, metrics) registered after the built-in ones. */
   readonly plugins?: readonly ((app: FastifyInstance) => void)[];
 }
@@ -130,6 +138,8 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       done();
     });
   }
+  // After the certificate hook: credentials may be the client certificate.
+  if (opts.arrive) registerArrivalAdmission(app, { authenticate: opts.authenticate, arrive: opts.arrive });
   registerTfServingRoutes(app, core, opts);
   registerHealthRoutes(app, core);
   for (const plugin of opts.plugins ?? []) plugin(app);

@@ -6,13 +6,17 @@ import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
 import type { InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
-import { callContext, sendError } from './rest-context.js';
+import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 
 // TF Serving's URL grammar: name [^/:]+, version digits, label [^/:]+.
 const GET_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(\/metadata)?$/;
 const POST_RE =
   /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(predict|classify|regress)$/;
+/** Paths of the inference calls (POST), for the arrival hook. */
+export const TFS_INFERENCE_PATH: RegExp = POST_RE;
+/** The route every `/v1/...` path below the root goes to. */
+export const TFS_ROUTE = '/v1/*';
 
 function selectorOf(version: string | undefined, label: string | undefined): VersionSelector {
   if (version !== undefined) {
@@ -43,7 +47,7 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
       if (path === '/v1/models' || path === '/v1/models/') {
         throw new ServingError('INVALID_ARGUMENT', 'Missing model name in request.');
       }
-      const caller = opts.authenticate(request.headers);
+      const caller = callerOf(request, opts.authenticate);
       if (request.method === 'GET') {
         const m = GET_RE.exec(path);
         if (!m) throw malformed(request);
@@ -96,6 +100,7 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         deadline: ctx.deadline,
         signal: ctx.signal,
         caller,
+        arrival: ctx.arrival,
         entrypoint: 'REST',
         api: 'predict',
       });
@@ -106,5 +111,5 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
     }
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/v1', handler });
-  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/v1/*', handler });
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: TFS_ROUTE, handler });
 }

@@ -39,6 +39,18 @@ interface TenantState {
 }
 
 /**
+ * Proof that one request passed its tenant's admission on arrival (`AdmissionController.arrive`),
+ * before its body was read: its tenant's queue quota had room and its rate token is taken.
+ * The front end hands it to the core with that same request (`PredictCall.arrival`), whose
+ * `admit` then takes no second token. Single use: `admit` redeems it once and refuses a
+ * second redemption. A request that never reaches `admit` (its body or model is refused
+ * first) has still spent its token: the token pays for the arrival.
+ */
+export interface ArrivalPass {
+  readonly tenant: string | undefined;
+}
+
+/**
  * Per-tenant admission control, consulted by the inference core before a request is queued.
  * Owned by the main thread.
  *
@@ -48,6 +60,12 @@ interface TenantState {
  * - tenant's `max_queued` reached → RESOURCE_EXHAUSTED (no rate token is spent);
  * - tenant's rate exceeded → RESOURCE_EXHAUSTED with `retryAfterSeconds` (REST Retry-After).
  *
+ * Front ends that can refuse a request before reading its body (REST) call `arrive(tenant)`
+ * first: the tenant's own checks (`max_queued`, then the rate) at once, so a throttled request
+ * costs no body read or parse. `admit(tenant, pass)` then checks draining and the queue bounds
+ * again (they may have changed while the body was read) but takes no second token; when it
+ * refuses there, it gives the pass's token back, as `admit` alone spends none for those refusals.
+ *
  * `max_in_flight` is not checked at admission: the dispatcher asks `canStart(tenant)` before
  * starting a tenant's next request and leaves the rest queued (counted against `max_queued`).
  */
@@ -56,6 +74,8 @@ export class AdmissionController {
   private readonly maxQueuedTotal: number;
   private queuedTotal = 0;
   private drainingFlag = false;
+  /** Passes from `arrive` not yet redeemed by `admit` (weak: an unredeemed one is just dropped). */
+  private readonly issued = new WeakSet<Pass>();
 
   constructor(tenants: readonly Pick<TenantConfig, 'id' | 'quotas'>[], options: AdmissionOptions = {}) {
     const clock = options.clock ?? monotonicClock;
@@ -82,37 +102,45 @@ export class AdmissionController {
   }
 
   /**
-   * Admits one request of `tenant` (undefined: tenancy off or an admin) or throws. Throws
-   * INTERNAL for a tenant id that is not configured (a wiring bug, not a client error).
+   * Admits one request of `tenant` (undefined: tenancy off or an admin) or throws. With a
+   * `pass` from `arrive` for the same request, takes no rate token. Throws INTERNAL for a
+   * tenant id that is not configured, or a pass of another tenant or already redeemed
+   * (wiring bugs, not client errors).
    */
-  admit(tenant: string | undefined): AdmissionTicket {
-    const s = this.tenants.get(tenant ?? '');
-    if (s === undefined) throw new ServingError('INTERNAL', 'Internal error: request of an unknown tenant');
-    if (this.drainingFlag) throw new ServingError('UNAVAILABLE', 'Server is draining');
-    if (this.maxQueuedTotal > 0 && this.queuedTotal >= this.maxQueuedTotal) {
-      throw new ServingError('UNAVAILABLE', 'Server is overloaded; retry later');
-    }
-    if (s.maxQueued > 0 && s.queued >= s.maxQueued) {
-      throw new ServingError(
-        'RESOURCE_EXHAUSTED',
-        `Tenant queue quota exceeded: ${s.queued} of ${s.maxQueued} requests queued`,
-      );
-    }
-    if (s.bucket !== undefined) {
-      const r = s.bucket.take();
-      if (!r.ok) {
-        throw new ServingError(
-          'RESOURCE_EXHAUSTED',
-          `Tenant rate quota exceeded: ${s.bucket.ratePerSecond} requests/s`,
-          {
-            retryAfterSeconds: r.retryAfterSeconds,
-          },
-        );
+  admit(tenant: string | undefined, pass?: ArrivalPass): AdmissionTicket {
+    const s = this.stateOf(tenant);
+    if (pass === undefined) {
+      if (this.drainingFlag) throw new ServingError('UNAVAILABLE', 'Server is draining');
+      this.checkQueues(s);
+      this.takeToken(s);
+    } else {
+      const granted = this.redeem(pass, tenant);
+      try {
+        if (this.drainingFlag) throw new ServingError('UNAVAILABLE', 'Server is draining');
+        this.checkQueues(s);
+      } catch (err) {
+        granted.bucket?.giveBack();
+        throw err;
       }
     }
     s.queued++;
     this.queuedTotal++;
     return this.ticket(s, tenant);
+  }
+
+  /**
+   * Admission on arrival, before the request's body is read: the tenant's `max_queued`, then
+   * its rate (the same checks and errors as `admit`). Returns the pass to hand to `admit` with
+   * the same request. Draining and the server-wide bound are left to `admit`. Throws
+   * INTERNAL for a tenant id that is not configured.
+   */
+  arrive(tenant: string | undefined): ArrivalPass {
+    const s = this.stateOf(tenant);
+    this.checkTenantQueue(s);
+    this.takeToken(s);
+    const pass = new Pass(tenant, s.bucket);
+    this.issued.add(pass);
+    return pass;
   }
 
   /** Whether the dispatcher may start another request of `tenant` under its `max_in_flight`. */
@@ -130,6 +158,52 @@ export class AdmissionController {
   /** Counters of every tenant (and `''`), for status and metrics. */
   snapshot(): TenantUsage[] {
     return [...this.tenants.values()].map(usageOf);
+  }
+
+  private stateOf(tenant: string | undefined): TenantState {
+    const s = this.tenants.get(tenant ?? '');
+    if (s === undefined) throw new ServingError('INTERNAL', 'Internal error: request of an unknown tenant');
+    return s;
+  }
+
+  /** The server-wide bound, then the tenant's `max_queued`. */
+  private checkQueues(s: TenantState): void {
+    if (this.maxQueuedTotal > 0 && this.queuedTotal >= this.maxQueuedTotal) {
+      throw new ServingError('UNAVAILABLE', 'Server is overloaded; retry later');
+    }
+    this.checkTenantQueue(s);
+  }
+
+  private checkTenantQueue(s: TenantState): void {
+    if (s.maxQueued > 0 && s.queued >= s.maxQueued) {
+      throw new ServingError(
+        'RESOURCE_EXHAUSTED',
+        `Tenant queue quota exceeded: ${s.queued} of ${s.maxQueued} requests queued`,
+      );
+    }
+  }
+
+  /** Takes the tenant's rate token (none when it has no rate quota). */
+  private takeToken(s: TenantState): void {
+    if (s.bucket === undefined) return;
+    const r = s.bucket.take();
+    if (!r.ok) {
+      throw new ServingError(
+        'RESOURCE_EXHAUSTED',
+        `Tenant rate quota exceeded: ${s.bucket.ratePerSecond} requests/s`,
+        {
+          retryAfterSeconds: r.retryAfterSeconds,
+        },
+      );
+    }
+  }
+
+  /** Marks a pass used; only passes this controller issued, once, for the same tenant. */
+  private redeem(pass: ArrivalPass, tenant: string | undefined): Pass {
+    if (!(pass instanceof Pass) || !this.issued.delete(pass) || pass.tenant !== tenant) {
+      throw new ServingError('INTERNAL', 'Internal error: invalid admission pass');
+    }
+    return pass;
   }
 
   private ticket(s: TenantState, tenant: string | undefined): AdmissionTicket {
@@ -154,6 +228,13 @@ export class AdmissionController {
       },
     };
   }
+}
+
+class Pass implements ArrivalPass {
+  constructor(
+    readonly tenant: string | undefined,
+    readonly bucket: TokenBucket | undefined,
+  ) {}
 }
 
 function newState(

@@ -46,6 +46,15 @@ export class TokenBucket {
     return { ok: false, retryAfterMs, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000 - 1e-9)) };
   }
 
+  /**
+   * Returns `n` tokens taken for a request that was then refused for another reason, so the
+   * refusal costs nothing; never above `burst`.
+   */
+  giveBack(n = 1): void {
+    this.refill();
+    this.tokens = Math.min(this.burst, this.tokens + n);
+  }
+
   /** Tokens available now (fractional). */
   available(): number {
     this.refill();

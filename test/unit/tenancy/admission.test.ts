@@ -120,6 +120,67 @@ describe('AdmissionController', () => {
     assert.throws(() => a.admit('ghost'), servingError('INTERNAL'));
   });
 
+  it('arrive takes the rate token before the body; admit with the pass takes no second one', () => {
+    const t = 0;
+    const a = new AdmissionController([tenant('acme', { requestsPerSecond: 1, burst: 2 })], {
+      clock: () => t,
+    });
+    const p1 = a.arrive('acme');
+    const p2 = a.arrive('acme');
+    assert.throws(() => a.arrive('acme'), servingError('RESOURCE_EXHAUSTED', 1));
+    a.admit('acme', p1).done();
+    a.admit('acme', p2).done();
+    assert.equal(a.usage('acme')?.tokens, 0);
+  });
+
+  it('arrive checks max_queued before the rate, spending no token', () => {
+    const t = 0;
+    const a = new AdmissionController([tenant('acme', { maxQueued: 1, requestsPerSecond: 1, burst: 3 })], {
+      clock: () => t,
+    });
+    const queued = a.admit('acme');
+    assert.throws(
+      () => a.arrive('acme'),
+      (err: unknown) => {
+        assert.match((err as ServingError).message, /queue quota/);
+        return servingError('RESOURCE_EXHAUSTED')(err);
+      },
+    );
+    assert.equal(a.usage('acme')?.tokens, 2);
+    queued.done();
+  });
+
+  it('gives the token back when admit refuses a passed request for another reason', () => {
+    const t = 0;
+    const a = new AdmissionController([tenant('acme', { maxQueued: 1, requestsPerSecond: 1, burst: 3 })], {
+      clock: () => t,
+    });
+    // Both arrive while neither is queued (their bodies are being read); the second is refused at admit.
+    const p1 = a.arrive('acme');
+    const p2 = a.arrive('acme');
+    assert.equal(a.usage('acme')?.tokens, 1);
+    const ticket = a.admit('acme', p1);
+    assert.throws(() => a.admit('acme', p2), servingError('RESOURCE_EXHAUSTED'));
+    assert.equal(a.usage('acme')?.tokens, 2);
+    a.draining = true;
+    ticket.done();
+    const p3 = a.arrive('acme');
+    assert.throws(() => a.admit('acme', p3), servingError('UNAVAILABLE'));
+    assert.equal(a.usage('acme')?.tokens, 2);
+  });
+
+  it('refuses a pass redeemed twice, of another tenant or not its own (INTERNAL)', () => {
+    const a = new AdmissionController([tenant('acme', {}), tenant('beta', {})]);
+    const pass = a.arrive('acme');
+    a.admit('acme', pass).done();
+    assert.throws(() => a.admit('acme', pass), servingError('INTERNAL'));
+    assert.throws(() => a.admit('beta', a.arrive('acme')), servingError('INTERNAL'));
+    assert.throws(() => a.admit('acme', { tenant: 'acme' }), servingError('INTERNAL'));
+    const other = new AdmissionController([tenant('acme', {})]);
+    assert.throws(() => a.admit('acme', other.arrive('acme')), servingError('INTERNAL'));
+    assert.deepEqual(a.usage('acme'), { tenant: 'acme', queued: 0, inFlight: 0, tokens: undefined });
+  });
+
   it('validates its options', () => {
     assert.throws(() => new AdmissionController([], { maxQueuedTotal: -1 }), /maxQueuedTotal/);
   });

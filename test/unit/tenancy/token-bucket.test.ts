@@ -55,6 +55,20 @@ describe('TokenBucket', () => {
     }
   });
 
+  it('takes back a given-back token, never above burst', () => {
+    const clock = fakeClock();
+    const b = new TokenBucket(1, 2, clock.now);
+    b.take();
+    b.take();
+    b.giveBack();
+    assert.equal(b.available(), 1);
+    assert.equal(b.take().ok, true);
+    b.giveBack();
+    b.giveBack();
+    b.giveBack();
+    assert.equal(b.available(), 2);
+  });
+
   it('a refused take consumes nothing', () => {
     const clock = fakeClock();
     const b = new TokenBucket(1, 2, clock.now);
