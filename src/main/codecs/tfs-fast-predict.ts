@@ -64,6 +64,8 @@ const MAX_EXTRA_DIGITS = 7;
 /** Relative margin around an approximated value; its error is below 2^-50. */
 const APPROX_MARGIN = 2 ** -47;
 const F32_MAX = 3.4028234663852886e38;
+/** Most list levels the fast path tracks. */
+const MAX_LEVELS = 64;
 
 /**
  * Parse state, reset per call (the parser is synchronous and not re-entrant). `values` is
@@ -76,7 +78,11 @@ const state = { values: new Float64Array(4096), approximate: false, integral: tr
  * `maxDepth` is the body depth limit (the top-level object is depth 1).
  */
 export function parseFastPredictBody(bytes: Uint8Array, maxDepth: number): FastPredictBody | undefined {
-  const n = bytes.length;
+  // The body must end with '}' (then whitespace): every scan below stops at a byte before
+  // the end, so none reads past it (out-of-bounds reads would slow the optimized code).
+  let last = bytes.length - 1;
+  while (last >= 0 && isWs(bytes[last])) last--;
+  if (last < 0 || bytes[last] !== CLOSE_BRACE) return undefined;
   let i = skipWs(bytes, 0);
   if (bytes[i] !== OPEN_BRACE) return undefined;
   let format: PredictFormat | undefined;
@@ -116,7 +122,7 @@ export function parseFastPredictBody(bytes: Uint8Array, maxDepth: number): FastP
     if (bytes[i] !== CLOSE_BRACE) return undefined;
     break;
   }
-  if (skipWs(bytes, i + 1) !== n || format === undefined || shape === undefined) return undefined;
+  if (i !== last || format === undefined || shape === undefined) return undefined;
   return {
     format,
     signatureName,
@@ -210,12 +216,14 @@ function integers(body: FastPredictBody, ctor: IntCtor, min: number, max: number
   return out;
 }
 
+function isWs(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+
+/** The first non-whitespace index from `i`; the caller knows a non-whitespace byte follows. */
 function skipWs(b: Uint8Array, i: number): number {
-  for (;;) {
-    const c = b[i];
-    if (c !== SPACE && c !== LF && c !== CR && c !== TAB) return i;
-    i++;
-  }
+  while (isWs(b[i])) i++;
+  return i;
 }
 
 /** Index of the closing quote of a printable-ASCII string without escapes at `i`, else -1. */
@@ -242,7 +250,9 @@ function latin1(b: Uint8Array, start: number, end: number): string {
  */
 function parseList(b: Uint8Array, i: number, maxDepth: number, shape: number[]): number {
   if (b[i] !== OPEN_BRACKET) return -1;
-  const counts: number[] = [];
+  // Deeper lists (a configured depth limit over MAX_LEVELS + 1) take the general path.
+  const levels = Math.min(maxDepth - 1, MAX_LEVELS);
+  const counts = new Int32Array(Math.max(levels, 0));
   let level = -1; // level of the innermost open list (the outer list is level 0)
   let leafLevel = -1; // level of the lists that hold numbers
   let k = 0; // values written
@@ -251,7 +261,7 @@ function parseList(b: Uint8Array, i: number, maxDepth: number, shape: number[]):
     if (b[i] === OPEN_BRACKET) {
       level++;
       // The body object is depth 1, the outer list depth 2.
-      if (level + 2 > maxDepth) return -1;
+      if (level >= levels) return -1;
       if (leafLevel >= 0 && level > leafLevel) return -1;
       if (level === shape.length) shape.push(-1);
       counts[level] = 0;
