@@ -329,19 +329,23 @@ function parseNumber(b: Uint8Array, i: number, k: number): number {
     state.integral = false;
     c = b[++i];
     if (c < DIGIT_0 || c > DIGIT_9) return -1;
-    while (c >= DIGIT_0 && c <= DIGIT_9) {
-      fraction++;
-      // Zeros before the first significant digit only scale the value.
-      if (digits === 0 && c === DIGIT_0) {
-        c = b[++i];
-        continue;
-      }
-      if (digits < EXACT_DIGITS) m = m * 10 + (c - DIGIT_0);
-      else if (extraDigits++ < MAX_EXTRA_DIGITS) extra = extra * 10 + (c - DIGIT_0);
-      else return -1;
+    const start = i;
+    // Zeros before the first significant digit only scale the value.
+    if (digits === 0) while (c === DIGIT_0) c = b[++i];
+    // Tight loops: the digits held exactly, then the extra ones (at most MAX_EXTRA_DIGITS).
+    while (digits < EXACT_DIGITS && c >= DIGIT_0 && c <= DIGIT_9) {
+      m = m * 10 + (c - DIGIT_0);
       digits++;
       c = b[++i];
     }
+    while (c >= DIGIT_0 && c <= DIGIT_9) {
+      if (extraDigits === MAX_EXTRA_DIGITS) return -1;
+      extra = extra * 10 + (c - DIGIT_0);
+      extraDigits++;
+      digits++;
+      c = b[++i];
+    }
+    fraction = i - start;
   }
   let exponent = 0;
   if (c === LOWER_E || c === UPPER_E) {
