@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
-import { readJsonBody } from '../codecs/json-body.js';
+import { type JsonBody, readJsonBody } from '../codecs/json-body.js';
+import { decodeFastPredict, parseFastPredictBody } from '../codecs/tfs-fast-predict.js';
 import { decodePredictRequest, hasIntegerInputs } from '../codecs/tfs-predict-request.js';
 import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
@@ -73,10 +74,18 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         );
       }
       const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
-      const parsed = readJsonBody(bodyText(request), { maxDepth: opts.limits.maxJsonDepth });
-      const body = parsed.value;
-      let format: 'row' | 'columnar' = 'row';
-      let signatureName: string | undefined;
+      const maxDepth = opts.limits.maxJsonDepth;
+      // A plain numeric body skips JSON.parse (tfs-fast-predict.ts); anything else, and any
+      // body whose tensor the fast path declines, takes the general path below.
+      const fast = Buffer.isBuffer(request.body) ? parseFastPredictBody(request.body, maxDepth) : undefined;
+      let parsed: JsonBody | undefined;
+      const general = (): JsonBody => {
+        parsed ??= readJsonBody(bodyText(request), { maxDepth });
+        return parsed;
+      };
+      let format: 'row' | 'columnar' = fast?.format ?? 'row';
+      let signatureName: string | undefined = fast?.signatureName;
+      const body = fast === undefined ? general().value : undefined;
       if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
         const s = (body as Record<string, unknown>).signature_name;
         if (s !== undefined && typeof s !== 'string') {
@@ -89,8 +98,13 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
         selector,
         signatureName,
         inputs: (signature) => {
+          if (fast !== undefined) {
+            const decoded = decodeFastPredict(fast, signature, opts.limits.maxTensorElements);
+            if (decoded !== undefined) return decoded;
+          }
+          const p = general();
           // Integer inputs need the source text of numbers: `1.0` is rejected, int64 exact.
-          const input = hasIntegerInputs(signature) ? parsed.exact() : body;
+          const input = hasIntegerInputs(signature) ? p.exact() : p.value;
           const decoded = decodePredictRequest(input, signature, {
             maxElements: opts.limits.maxTensorElements,
           });
