@@ -36,6 +36,8 @@ function withKey(request: RequestSpec, key: string): RequestSpec {
 
 function tenancy(aQuota: number): Record<string, unknown> {
   return {
+    // The metrics endpoints need a scrape key once tenancy is on.
+    metrics_keys: [{ env: 'TS_BENCH_METRICS_KEY' }],
     tenants: [
       {
         id: 'tenant-a',
@@ -62,7 +64,7 @@ async function measure(
   server: ServerProcess,
   a: RequestSpec,
   b: RequestSpec,
-  o: { bRate: number; aRate: number; durationS: number; warmupS: number },
+  o: { bRate: number; aRate: number; durationS: number; warmupS: number; metricsKey: string },
 ): Promise<Runs> {
   const res = await fetch(server.restUrl + b.path, { method: 'POST', headers: b.headers, body: b.body });
   const text = await res.text();
@@ -70,14 +72,14 @@ async function measure(
   if (o.warmupS > 0)
     await runOpenLoop({ baseUrl: server.restUrl, request: b, ratePerS: o.bRate, durationS: o.warmupS });
   log(`run 1: B alone at ${o.bRate} req/s for ${o.durationS} s`);
-  const s0 = await scrapeTenant(server.restUrl, 'tenant-b');
+  const s0 = await scrapeTenant(server.restUrl, 'tenant-b', o.metricsKey);
   const alone = await runOpenLoop({
     baseUrl: server.restUrl,
     request: b,
     ratePerS: o.bRate,
     durationS: o.durationS,
   });
-  const s1 = await scrapeTenant(server.restUrl, 'tenant-b');
+  const s1 = await scrapeTenant(server.restUrl, 'tenant-b', o.metricsKey);
   log(`run 2: B at ${o.bRate} req/s with A at ${o.aRate} req/s (A starts 1 s earlier)`);
   const lead = 1;
   const aRun = runOpenLoop({
@@ -94,7 +96,7 @@ async function measure(
     durationS: o.durationS,
   });
   const aResult = await aRun;
-  const s2 = await scrapeTenant(server.restUrl, 'tenant-b');
+  const s2 = await scrapeTenant(server.restUrl, 'tenant-b', o.metricsKey);
   const bServerAlone = tenantServerTime(s0, s1);
   const bServerWithA = tenantServerTime(s1, s2);
   return {
@@ -133,6 +135,8 @@ async function main(): Promise<void> {
   const keyB = randomUUID();
   process.env.TS_BENCH_A_KEY = keyA;
   process.env.TS_BENCH_B_KEY = keyB;
+  const metricsKey = randomUUID();
+  process.env.TS_BENCH_METRICS_KEY = metricsKey;
   const body = tfsJsonRequest(model, makeInputs());
   const tmp = tempDir('tensorserve-noisy-');
   let server: ServerProcess | undefined;
@@ -145,7 +149,13 @@ async function main(): Promise<void> {
         threads,
         tenancy(aQuota),
       );
-      return measure(server, withKey(body, keyA), withKey(body, keyB), { bRate, aRate, durationS, warmupS });
+      return measure(server, withKey(body, keyA), withKey(body, keyB), {
+        bRate,
+        aRate,
+        durationS,
+        warmupS,
+        metricsKey,
+      });
     },
     async () => {
       await server?.stop();

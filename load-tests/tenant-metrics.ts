@@ -9,9 +9,11 @@ import { parsePrometheus } from './prometheus.js';
 export async function scrapeTenant(
   restUrl: string,
   tenant: string,
+  /** Admin or scrape key; the metrics need one when tenancy is on. */
+  key?: string,
 ): Promise<ReadonlyMap<string, number> | undefined> {
   try {
-    const res = await fetch(`${restUrl}/metrics`);
+    const res = await fetch(`${restUrl}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
     const text = await res.text();
     if (res.status !== 200) return undefined;
     const lines = text.split('\n').filter((l) => l.includes(`tenant="${tenant}"`));
