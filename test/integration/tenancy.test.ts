@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos } from '../../src/main/grpc/grpc-protos.js';
 import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
+import {
+  bearer,
+  type GrpcClient as Client,
+  floatTensor,
+  grpcCall,
+  grpcClient,
+  grpcError,
+} from '../fixtures/grpc-client.js';
 import { copyVersion, getJson, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 
 const ADMIN = 'admin-secret';
@@ -10,43 +17,9 @@ const ACME = 'acme-secret';
 const GLOBEX = 'globex-secret';
 const LIMITED = 'limited-secret';
 
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const apiKey = (key: string) => ({ 'x-api-key': key });
 const PREDICT = { instances: [1, 2] };
-
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-type Ctor = new (address: string, creds: grpc.ChannelCredentials) => Client;
-
-function clientCtor(name: string): Ctor {
-  let node: unknown = loadProtos().grpcObject;
-  for (const part of name.split('.')) node = (node as Record<string, unknown>)[part];
-  return node as Ctor;
-}
-
-function grpcCall<T>(client: Client, method: string, request: object, md: Record<string, string> = {}) {
-  const metadata = new grpc.Metadata();
-  for (const [k, v] of Object.entries(md)) metadata.set(k, v);
-  return new Promise<T>((resolve, reject) => {
-    client[method](request, metadata, (err: grpc.ServiceError | null, res: T) =>
-      err ? reject(err) : resolve(res),
-    );
-  });
-}
-
-async function grpcError(p: Promise<unknown>, code: grpc.status): Promise<grpc.ServiceError> {
-  const err = (await p.then(
-    () => assert.fail(`expected ${grpc.status[code]}`),
-    (e: unknown) => e,
-  )) as grpc.ServiceError;
-  assert.equal(err.code, code, `got ${grpc.status[err.code]}: ${err.details}`);
-  return err;
-}
-
-const x = (values: number[]) => ({
-  dtype: 'DT_FLOAT',
-  tensor_shape: { dim: [{ size: String(values.length) }] },
-  tensor_content: Buffer.from(new Float32Array(values).buffer),
-});
+const x = floatTensor;
 
 describe('multi-tenancy end to end', () => {
   let ts: TestServer;
@@ -76,9 +49,8 @@ describe('multi-tenancy end to end', () => {
       ],
     });
     url = ts.restUrl;
-    const insecure = grpc.credentials.createInsecure();
-    predict = new (clientCtor('tensorflow.serving.PredictionService'))(ts.grpcAddress, insecure);
-    models = new (clientCtor('tensorflow.serving.ModelService'))(ts.grpcAddress, insecure);
+    predict = grpcClient('tensorflow.serving.PredictionService', ts.grpcAddress);
+    models = grpcClient('tensorflow.serving.ModelService', ts.grpcAddress);
   });
 
   after(async () => {
