@@ -69,6 +69,7 @@ export class TensorServe {
         intraOpThreads: d.intraOpThreads,
         runtimeModule: options.runtimeModule,
         logger,
+        logLevel: logger.levelVal,
       });
       this.pools.set(d.name, pool);
     }

@@ -20,6 +20,11 @@ export interface DevicePoolOptions {
    */
   readonly runtimeModule?: string | URL;
   readonly logger?: PoolLogger;
+  /**
+   * Lowest pino level number (30 info, 40 warn, ...; Infinity silent) the workers' own log
+   * lines are written at; default 30.
+   */
+  readonly logLevel?: number;
   /** Monotonic clock in milliseconds, for busy-time statistics. Defaults to `performance.now`. */
   readonly now?: () => number;
 }
@@ -31,6 +36,7 @@ export interface ResolvedPoolOptions {
   /** A file URL string. */
   readonly runtimeModule: string;
   readonly logger: PoolLogger | undefined;
+  readonly logLevel: number;
   readonly now: () => number;
 }
 
@@ -59,6 +65,7 @@ export function resolvePoolOptions(options: DevicePoolOptions): ResolvedPoolOpti
     intraOpThreads: options.intraOpThreads,
     runtimeModule: resolveRuntimeModule(device, options.runtimeModule),
     logger: options.logger,
+    logLevel: options.logLevel ?? 30,
     now: options.now ?? (() => performance.now()),
   });
 }

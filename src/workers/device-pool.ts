@@ -56,6 +56,7 @@ export class DevicePool implements BatchExecutor {
       device: this.device,
       intraOpThreads: this.#options.intraOpThreads,
       runtimeModule: this.#options.runtimeModule,
+      logLevel: this.#options.logLevel,
     };
     this.#slots = Array.from(
       { length: this.#options.workers },

@@ -17,6 +17,8 @@ export interface WorkerConfig {
   readonly intraOpThreads: number;
   /** File URL of a module exporting `loadRuntime(platform): Promise<Runtime>`. */
   readonly runtimeModule: string;
+  /** Lowest pino level number the worker's own log lines are written at. */
+  readonly logLevel: number;
 }
 
 /** Everything a worker needs to (re)load a model version on its own. */

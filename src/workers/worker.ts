@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import { errorMessage, isServingErrorLike } from '../core/errors.js';
 import type { LoadedModel, Platform, Runtime } from './runtime.js';
 import { prepareTransfer, receiveTransfer } from './tensor-transfer.js';
+import { setConsoleLogLevel } from './worker-log.js';
 import type {
   ErrorReply,
   LoadReply,
@@ -23,6 +24,7 @@ import type {
  */
 
 const config = workerData as WorkerConfig;
+setConsoleLogLevel(config.logLevel);
 const runtimes = new Map<Platform, Promise<Runtime>>();
 const sessions = new Map<string, Promise<LoadedModel>>();
 

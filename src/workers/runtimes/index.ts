@@ -1,5 +1,5 @@
 import type { Platform, Runtime } from '../runtime.js';
-import type { RuntimeLogger } from './tfjs-backend.js';
+import type { RuntimeLogger } from '../worker-log.js';
 
 /**
  * The runtime for a platform. Each runtime module is imported on first use, so a worker

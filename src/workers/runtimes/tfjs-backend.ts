@@ -2,28 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../../core/errors.js';
+import type { RuntimeLogger } from '../worker-log.js';
 import type { Device } from './device.js';
-
-/** The slice of a logger (pino fits) the runtimes report their choices to. */
-export interface RuntimeLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-/**
- * The runtimes' default logger (they run in worker threads, away from the server's pino):
- * pino-shaped JSON lines on stdout, so the server's output stays one JSON object per line.
- */
-export const consoleLogger: RuntimeLogger = {
-  info: (msg) => writeJsonLine(30, msg),
-  warn: (msg) => writeJsonLine(40, msg),
-};
-
-function writeJsonLine(level: number, msg: string): void {
-  process.stdout.write(
-    `${JSON.stringify({ level, time: Date.now(), service: 'tensorserve', thread: 'worker', msg })}\n`,
-  );
-}
 
 /** The subset of @tensorflow/tfjs-node(-gpu) the tfjs runtime uses (SavedModel support). */
 export interface TfjsNodeModule {

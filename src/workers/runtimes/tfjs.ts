@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { errorMessage, ServingError } from '../../core/errors.js';
 import { isBatchedSignature, PREDICT_METHOD, type Signature, type TensorSpec } from '../../core/signature.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
+import { consoleLogger, type RuntimeLogger } from '../worker-log.js';
 import { parseDevice } from './device.js';
 import { readTfjsArtifacts } from './tfjs-artifacts.js';
-import { consoleLogger, initTfjsBackend, type RuntimeLogger, type TfjsBackend } from './tfjs-backend.js';
+import { initTfjsBackend, type TfjsBackend } from './tfjs-backend.js';
 import { graphExecute, layersExecute, savedModelExecute, TfjsModel } from './tfjs-models.js';
 import { tfSpec } from './tfjs-tensors.js';
 
