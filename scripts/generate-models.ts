@@ -12,7 +12,7 @@ import {
   TYPED_CONTENT_DTYPES,
 } from './models/onnx-models.js';
 import { MODELS_README } from './models/readme.js';
-import { cnnTfjs, halfPlusTwoTfjs, type TfjsFiles } from './models/tfjs-models.js';
+import { cnnTfjs, halfPlusTwoTfjs, multiIoTfjs, type TfjsFiles } from './models/tfjs-models.js';
 
 /**
  * Writes the example model repository (`<outDir>/<model>/1/...` plus README.md). Pure
@@ -33,6 +33,7 @@ export async function generateModels(outDir: string): Promise<string[]> {
   files['identity_no_fp16/1/model.onnx'] = identityOnnx('identity_no_fp16', TYPED_CONTENT_DTYPES);
   addTfjs(files, 'half_plus_two_tfjs/1', halfPlusTwoTfjs());
   addTfjs(files, 'cnn_tfjs/1', await cnnTfjs(weights));
+  addTfjs(files, 'multi_io_tfjs/1', multiIoTfjs());
 
   const paths = Object.keys(files).sort();
   for (const rel of paths) {

@@ -13,6 +13,7 @@ model can be batched.
 | \`cnn\` | onnx | \`image\` float32 [-1,28,28,1] | \`probabilities\` float32 [-1,10] | small CNN, softmax |
 | \`cnn_tfjs\` | tfjs (layers model) | \`image\` float32 [-1,28,28,1] | \`probabilities\` float32 [-1,10] | the same CNN, same weights |
 | \`multi_io\` | onnx | \`a\` float32 [-1,3], \`b\` float32 [-1,3], \`scale\` float32 [-1,1] | \`sum\` float32 [-1,3], \`weighted\` float32 [-1,3], \`greater\` bool [-1,3], \`count\` int64 [-1] | see below |
+| \`multi_io_tfjs\` | tfjs (graph model) | the same as \`multi_io\` | the same as \`multi_io\` | the same |
 | \`identity_dtypes\` | onnx | \`in_<dtype>\` [-1,2] for each dtype below | \`out_<dtype>\` [-1,2] | out = in (Identity) |
 | \`identity_no_fp16\` | onnx | the same without \`in_float16\` | the same without \`out_float16\` | out = in (Identity) |
 
@@ -22,6 +23,12 @@ mulberry32 PRNG with a fixed seed; the ONNX and TF.js outputs agree to 1e-5.
 
 \`multi_io\`: \`sum\` = a + b; \`weighted\` = (a − b) · scale (scale broadcast along the row);
 \`greater\` = a > b; \`count\` = per-row number of elements where a > b.
+
+\`multi_io_tfjs\` is the same computation as a graph model shaped like the converter's output:
+the signature maps \`a\`, \`b\`, \`scale\` to their placeholders and \`sum\`, \`weighted\`,
+\`greater\`, \`count\` to \`Identity_2:0\`, \`Identity_3:0\`, \`Identity_1:0\`, \`Identity:0\`. TF.js
+has no int64, so it computes \`count\` as int32; the signature says DT_INT64 and the server
+widens it, so clients get int64 from both builds and the same outputs.
 
 \`identity_dtypes\`: one Identity per dtype tensorserve carries (float32, float64, float16,
 int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool, string); every request

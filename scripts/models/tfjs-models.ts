@@ -61,6 +61,93 @@ export function halfPlusTwoTfjs(): TfjsFiles {
   };
 }
 
+/**
+ * `multi_io` as a TF.js graph model, written as the converter writes a SavedModel with
+ * several named inputs and outputs: the signature maps the client-facing keys to graph
+ * tensors, and the outputs are `Identity`, `Identity_1`, ... numbered in sorted key order
+ * (count, greater, sum, weighted), so `sum` is `Identity_2:0`: names are not positional.
+ * `count` is DT_INT64 in the graph and signature; tfjs computes it as int32 (it has no
+ * int64) and the runtime widens it back to int64 because the signature says so.
+ */
+export function multiIoTfjs(): TfjsFiles {
+  const rows3 = { dim: [{ size: '-1' }, { size: '3' }] };
+  const rows1 = { dim: [{ size: '-1' }, { size: '1' }] };
+  const rows = { dim: [{ size: '-1' }] };
+  const placeholder = (name: string, shape: object) => ({
+    name,
+    op: 'Placeholder',
+    attr: { dtype: floatAttr, shape: { shape } },
+  });
+  const identity = (name: string, input: string, type: string) => ({
+    name,
+    op: 'Identity',
+    input: [input],
+    attr: { T: { type } },
+  });
+  const entry = (name: string, dtype: string, tensorShape: object) => ({ name, dtype, tensorShape });
+  const modelJson = {
+    format: 'graph-model',
+    generatedBy: GENERATED_BY,
+    convertedBy: GENERATED_BY,
+    modelTopology: {
+      node: [
+        placeholder('a', rows3),
+        placeholder('b', rows3),
+        placeholder('scale', rows1),
+        {
+          name: 'row_axis',
+          op: 'Const',
+          attr: {
+            dtype: { type: 'DT_INT32' },
+            value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '1' }] } } },
+          },
+        },
+        { name: 'add', op: 'AddV2', input: ['a', 'b'], attr: { T: floatAttr } },
+        { name: 'sub', op: 'Sub', input: ['a', 'b'], attr: { T: floatAttr } },
+        { name: 'mul', op: 'Mul', input: ['sub', 'scale'], attr: { T: floatAttr } },
+        { name: 'greater', op: 'Greater', input: ['a', 'b'], attr: { T: floatAttr } },
+        {
+          name: 'cast',
+          op: 'Cast',
+          input: ['greater'],
+          attr: { SrcT: { type: 'DT_BOOL' }, DstT: { type: 'DT_INT64' }, Truncate: { b: false } },
+        },
+        {
+          name: 'count',
+          op: 'Sum',
+          input: ['cast', 'row_axis'],
+          attr: { T: { type: 'DT_INT64' }, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } },
+        },
+        identity('Identity', 'count', 'DT_INT64'),
+        identity('Identity_1', 'greater', 'DT_BOOL'),
+        identity('Identity_2', 'add', 'DT_FLOAT'),
+        identity('Identity_3', 'mul', 'DT_FLOAT'),
+      ],
+      library: {},
+      versions: { producer: 1286 },
+    },
+    weightsManifest: [{ paths: [SHARD], weights: [{ name: 'row_axis', shape: [1], dtype: 'int32' }] }],
+    signature: {
+      inputs: {
+        a: entry('a:0', 'DT_FLOAT', rows3),
+        b: entry('b:0', 'DT_FLOAT', rows3),
+        scale: entry('scale:0', 'DT_FLOAT', rows1),
+      },
+      outputs: {
+        sum: entry('Identity_2:0', 'DT_FLOAT', rows3),
+        weighted: entry('Identity_3:0', 'DT_FLOAT', rows3),
+        greater: entry('Identity_1:0', 'DT_BOOL', rows3),
+        count: entry('Identity:0', 'DT_INT64', rows),
+      },
+    },
+  };
+  const weights = new Int32Array([1]);
+  return {
+    modelJson: `${JSON.stringify(modelJson, null, 2)}\n`,
+    shards: { [SHARD]: new Uint8Array(weights.buffer) },
+  };
+}
+
 /** The CNN of cnn-weights.ts as a Keras-style layers model (NHWC, as TF). */
 export async function cnnTfjs(w: CnnWeights): Promise<TfjsFiles> {
   const model = tf.sequential({

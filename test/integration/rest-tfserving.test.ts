@@ -18,7 +18,15 @@ function signatureOf(body: unknown): SignatureJson {
     .signature_def.signature_def.serving_default;
 }
 
-const ALL_MODELS = ['half_plus_two', 'half_plus_two_tfjs', 'cnn', 'cnn_tfjs', 'multi_io', 'identity_no_fp16'];
+const ALL_MODELS = [
+  'half_plus_two',
+  'half_plus_two_tfjs',
+  'cnn',
+  'cnn_tfjs',
+  'multi_io',
+  'multi_io_tfjs',
+  'identity_no_fp16',
+];
 
 /** A deterministic 28x28 image batch in [0, 1). */
 function images(n: number): number[][][][] {
@@ -102,6 +110,72 @@ describe('TF Serving REST API on the example models', () => {
     const outputs = colRes.body?.outputs as Record<string, unknown[]>;
     assert.deepEqual(Object.keys(outputs).sort(), outputNames);
     for (const name of outputNames) assert.deepEqual(outputs[name][0], predictions[0][name]);
+  });
+
+  it('multi_io_tfjs: same signature and outputs as the ONNX multi_io, columnar and row', async () => {
+    const [onnxMeta, tfjsMeta] = await Promise.all(
+      ['multi_io', 'multi_io_tfjs'].map((m) => getJson(`${ts.restUrl}/v1/models/${m}/metadata`)),
+    );
+    assert.equal(tfjsMeta.status, 200, tfjsMeta.text);
+    const onnxSig = signatureOf(onnxMeta.body);
+    const tfjsSig = signatureOf(tfjsMeta.body);
+    // Client-facing keys, not the graph's `a:0` / `Identity_2:0` tensor names.
+    assert.deepEqual(Object.keys(tfjsSig.inputs).sort(), ['a', 'b', 'scale']);
+    assert.deepEqual(Object.keys(tfjsSig.outputs).sort(), ['count', 'greater', 'sum', 'weighted']);
+    assert.deepEqual(tfjsSig, onnxSig);
+
+    const a = [
+      [1, 2, 3],
+      [-0.5, 0.25, 7.125],
+      [0.1, 0.2, 0.3],
+    ];
+    const b = [
+      [3, 2, 1],
+      [-1.5, 0.25, 2],
+      [0.3, -0.2, 0.1],
+    ];
+    const scale = [[2], [-0.75], [1.5]];
+    const requests = {
+      columnar: { inputs: { a, b, scale } },
+      row: { instances: a.map((_, i) => ({ a: a[i], b: b[i], scale: scale[i] })) },
+    };
+    type Outputs = Record<'sum' | 'weighted' | 'greater' | 'count', unknown[]>;
+    for (const [format, body] of Object.entries(requests)) {
+      const [onnx, tfjs] = await Promise.all(
+        ['multi_io', 'multi_io_tfjs'].map((m) => postJson(`${ts.restUrl}/v1/models/${m}:predict`, body)),
+      );
+      assert.equal(onnx.status, 200, `${format}: ${onnx.text}`);
+      assert.equal(tfjs.status, 200, `${format}: ${tfjs.text}`);
+      // Columnar answers { outputs: { name: [rows] } }; row format { predictions: [{ name: row }] }.
+      const columns = (res: typeof onnx): Outputs => {
+        if (format === 'columnar') return res.body?.outputs as Outputs;
+        const rows = res.body?.predictions as Record<string, unknown>[];
+        const out = { sum: [], weighted: [], greater: [], count: [] } as Outputs;
+        for (const r of rows) for (const k of Object.keys(out) as (keyof Outputs)[]) out[k].push(r[k]);
+        return out;
+      };
+      const x = columns(onnx);
+      const y = columns(tfjs);
+      assert.deepEqual(Object.keys(y).sort(), Object.keys(x).sort(), format);
+      for (const name of ['sum', 'weighted'] as const) {
+        assert.equal(y[name].length, 3, `${format} ${name}`);
+        for (let i = 0; i < 3; i++) {
+          for (let j = 0; j < 3; j++) {
+            const u = (x[name][i] as number[])[j];
+            const v = (y[name][i] as number[])[j];
+            assert.ok(Math.abs(u - v) <= 1e-6, `${format} ${name}[${i}][${j}]: ${u} vs ${v}`);
+          }
+        }
+      }
+      assert.deepEqual(y.greater, x.greater, `${format} greater`);
+      assert.deepEqual(y.count, x.count, `${format} count`);
+      assert.deepEqual(y.greater, [
+        [false, false, true],
+        [true, false, true],
+        [false, true, true],
+      ]);
+      assert.deepEqual(y.count, [1, 2, 2]);
+    }
   });
 
   it('status and metadata answer in TF Serving JSON shapes', async () => {

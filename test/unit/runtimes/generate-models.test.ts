@@ -47,6 +47,8 @@ describe('generate-models', () => {
       'identity_dtypes/1/model.onnx',
       'identity_no_fp16/1/model.onnx',
       'multi_io/1/model.onnx',
+      'multi_io_tfjs/1/group1-shard1of1.bin',
+      'multi_io_tfjs/1/model.json',
     ]);
     await assertSameTree(first, second);
   });

@@ -62,6 +62,40 @@ describe('TfjsRuntime', () => {
     assert.notDeepEqual(got.subarray(0, 10), got.subarray(10, 20));
   });
 
+  it('serves multi_io_tfjs by signature keys, not graph tensor names, with int64 count', async () => {
+    const m = await load('multi_io_tfjs');
+    assert.deepEqual(m.signature, {
+      inputs: [
+        { name: 'a', dtype: 'float32', shape: [-1, 3] },
+        { name: 'b', dtype: 'float32', shape: [-1, 3] },
+        { name: 'scale', dtype: 'float32', shape: [-1, 1] },
+      ],
+      outputs: [
+        { name: 'sum', dtype: 'float32', shape: [-1, 3] },
+        { name: 'weighted', dtype: 'float32', shape: [-1, 3] },
+        { name: 'greater', dtype: 'bool', shape: [-1, 3] },
+        { name: 'count', dtype: 'int64', shape: [-1] },
+      ],
+      batched: true,
+      methodName: 'tensorflow/serving/predict',
+    });
+    const inputs = {
+      a: { dtype: 'float32', shape: [2, 3], data: f32(1, 2, 3, 0, 5, 5) },
+      b: { dtype: 'float32', shape: [2, 3], data: f32(3, 2, 1, -1, 4, 6) },
+      scale: { dtype: 'float32', shape: [2, 1], data: f32(2, 0.5) },
+    } as const;
+    // Outputs in an order unlike the graph's Identity numbering, and a subset.
+    const out = await m.run(inputs, ['count', 'weighted']);
+    assert.deepEqual(Object.keys(out).sort(), ['count', 'weighted']);
+    assert.deepEqual(out.count, { dtype: 'int64', shape: [2], data: new BigInt64Array([1n, 2n]) });
+    assert.deepEqual(out.weighted.shape, [2, 3]);
+    assert.deepEqual([...(out.weighted.data as Float32Array)], [-4, 0, 4, 0.5, 0.5, -0.5]);
+    const all = await m.run(inputs, []);
+    assert.deepEqual([...(all.sum.data as Float32Array)], [4, 4, 4, -1, 9, 11]);
+    assert.deepEqual(all.greater.dtype, 'bool');
+    assert.deepEqual([...(all.greater.data as Uint8Array)], [0, 0, 1, 1, 1, 0]);
+  });
+
   it('leaks no tensors across runs', async () => {
     const m = await load('cnn_tfjs');
     const image = { dtype: 'float32', shape: [2, 28, 28, 1], data: testImages(2) } as const;
