@@ -19,7 +19,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type BenchRow, type SectionReport, sectionMarkdown, sectionText } from './batching-report.js';
-import { Flags, machineInfo, machineLine, tempDir, withCleanup, writeResults } from './bench-common.js';
+import { Flags, machineInfo, machineLine, publishResults, tempDir, withCleanup } from './bench-common.js';
 import {
   type BatchingSettings,
   startNaive,
@@ -230,16 +230,13 @@ async function main(): Promise<void> {
   };
   const text = reports.map((rep) => sectionText(rep, context)).join('\n\n');
   const md = ['# Batching benchmark', '', ...reports.map((rep) => sectionMarkdown(rep, context))].join('\n');
-  const files = writeResults(
+  publishResults(
     'batching-bench',
     { ...context, machineInfo: machine, sections: reports },
+    text,
     md,
     flags.str('out', path.join(REPO_ROOT, 'load-tests', 'results')),
   );
-  console.log(text);
-  console.log('\n----- markdown -----\n');
-  console.log(md);
-  log(`wrote ${files.json} and ${files.md}`);
 }
 
 await main();

@@ -106,6 +106,24 @@ export function writeResults(
   return files;
 }
 
+/**
+ * Writes the results (see writeResults), prints the text table and the markdown on stdout and
+ * the written paths on stderr: every benchmark's last step.
+ */
+export function publishResults(
+  base: string,
+  record: unknown,
+  text: string,
+  markdown: string,
+  dir?: string,
+): void {
+  const files = writeResults(base, record, markdown, dir);
+  console.log(text);
+  console.log('\n----- markdown -----\n');
+  console.log(markdown);
+  process.stderr.write(`wrote ${files.json} and ${files.md}\n`);
+}
+
 /** `2.34×`, or `n/a` without a baseline. */
 export function ratio(value: number, base: number): string {
   return base > 0 ? `${(value / base).toFixed(2)}×` : 'n/a';

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Flags, machineInfo, machineLine, tempDir, withCleanup, writeResults } from './bench-common.js';
+import { Flags, machineInfo, machineLine, publishResults, tempDir, withCleanup } from './bench-common.js';
 import { startTensorServeWith, type ThreadSettings } from './bench-servers.js';
 import { type OpenLoopResult, runOpenLoop } from './open-loop.js';
 import { cnnImage, type InputTensor, type RequestSpec, randomInput, tfsJsonRequest } from './scenarios.js';
@@ -245,16 +245,13 @@ async function main(): Promise<void> {
     `**${verdict}**`,
     '',
   ].join('\n');
-  const files = writeResults(
+  publishResults(
     'noisy-neighbour',
     { machine, command, model, bRate, aRate, aQuota, durationS, threads, batching, runs, p99Ratio, met },
+    text,
     md,
     flags.str('out', path.join(REPO_ROOT, 'load-tests', 'results')),
   );
-  console.log(text);
-  console.log('\n----- markdown -----\n');
-  console.log(md);
-  log(`wrote ${files.json} and ${files.md}`);
 }
 
 await main();
