@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { BatchExecutor } from './executor.js';
 import type { BatchCandidate, SelectionPolicy } from './selection-policy.js';
 

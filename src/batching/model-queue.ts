@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { ServingError } from '../core/errors.js';
 import type { Signature } from '../core/signature.js';
 import type { TensorMap } from '../core/tensor.js';
@@ -11,7 +12,6 @@ import {
 } from './batch-assembly.js';
 import type { BatchingOptions } from './batching-options.js';
 import { validateBatching } from './batching-validation.js';
-import type { Clock, TimerHandle } from './clock.js';
 import type { DispatchQueue } from './device-dispatcher.js';
 import type { BatchExecutor, BatchTimings } from './executor.js';
 import { FairQueue } from './fair-queue.js';

@@ -1,6 +1,6 @@
+import { type Clock, systemClock } from '../core/clock.js';
 import type { Signature } from '../core/signature.js';
 import type { BatchingOptions } from './batching-options.js';
-import { type Clock, systemClock } from './clock.js';
 import { DeviceDispatcher } from './device-dispatcher.js';
 import type { BatchExecutor } from './executor.js';
 import { type ExecutedBatch, ModelQueue } from './model-queue.js';

@@ -5,28 +5,28 @@ import { BatchScheduler } from '../batching/scheduler.js';
 import { TenantFairPolicy } from '../batching/tenant-fair-policy.js';
 import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
+import { ConfigWatcher } from './config/config-watcher.js';
 import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
-import { ConfigWatcher } from './config-watcher.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
-import type { CallerIdentity } from './inference-core.js';
 import { ServableManager } from './lifecycle/manager.js';
+import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
+import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
-import { OPEN_NAMESPACE, tenantNamespace } from './model-namespace.js';
-import { ConfiguredModelRepository } from './model-repository.js';
-import { PredictionService } from './prediction-service.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
+import type { CallerIdentity } from './serving/inference-core.js';
+import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
+import { PredictionService } from './serving/prediction-service.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
 import { TenancyServices } from './tenancy/tenancy-services.js';
-import { PoolVersionLoader } from './version-loader.js';
 
 const VERSION = packageVersion();
 
@@ -122,8 +122,8 @@ export class TensorServe {
       servables: this.manager,
       queue: this.scheduler,
       namespace: this.tenancy.enabled
-        ? tenantNamespace(this.tenancy.namespaces, (name) => this.manager.modelConfig(name) !== undefined)
-        : OPEN_NAMESPACE,
+        ? tenantLookup(this.tenancy.namespaces, (name) => this.manager.modelConfig(name) !== undefined)
+        : OPEN_LOOKUP,
       admission: this.tenancy.admission,
       inFlight: this.tenancy.enabled ? this.tenancy.inFlight : undefined,
       maxTensorElements: config.limits.maxTensorElements,

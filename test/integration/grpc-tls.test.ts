@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
-import type { InferenceCore } from '../../src/main/inference-core.js';
+import type { InferenceCore } from '../../src/main/serving/inference-core.js';
 import type { Credentials } from '../../src/main/tenancy/authenticator.js';
 import { hasOpenssl, makePki, type Pki } from '../fixtures/pki.js';
 

@@ -11,13 +11,13 @@ import type { TensorMap } from '../../src/core/tensor.js';
 import type { ModelConfig } from '../../src/main/config/model-config.js';
 import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
+import type { VersionSelector, VersionStatus } from '../../src/main/lifecycle/servable.js';
 import type {
   InferenceCore,
   ModelMetadataResult,
   PredictCall,
   PredictResult,
-} from '../../src/main/inference-core.js';
-import type { VersionSelector, VersionStatus } from '../../src/main/lifecycle/servable.js';
+} from '../../src/main/serving/inference-core.js';
 
 const SIGNATURE: Signature = {
   inputs: [{ name: 'x', dtype: 'float32', shape: [-1] }],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
+import { sha256Hex } from '../../src/main/config/tenant-config.js';
 import { bearer } from '../fixtures/grpc-client.js';
 import { copyVersion, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
+import { sha256Hex } from '../../src/main/config/tenant-config.js';
 import {
   bearer,
   floatTensor,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
+import { sha256Hex } from '../../src/main/config/tenant-config.js';
 import {
   bearer,
   floatTensor,

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { sha256Hex } from '../../src/main/tenancy/tenant-config.js';
+import { sha256Hex } from '../../src/main/config/tenant-config.js';
 import { floatTensor, type GrpcClient, grpcCall, grpcClient, grpcError } from '../fixtures/grpc-client.js';
 import { hasOpenssl, makeTestPki, type TestPki } from '../fixtures/pki.js';
 import { copyVersion, startTestServer, type TestServer } from '../fixtures/test-server.js';

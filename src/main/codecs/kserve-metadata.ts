@@ -1,6 +1,6 @@
 import type { TensorSpec } from '../../core/signature.js';
 import type { Platform } from '../../workers/runtime.js';
-import type { ModelMetadataResult } from '../inference-core.js';
+import type { ModelMetadataResult } from '../serving/inference-core.js';
 import { type KServeDatatype, kserveDatatype } from './kserve-dtype.js';
 
 /**

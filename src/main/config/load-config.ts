@@ -4,11 +4,11 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
-import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from '../tenancy/tenant-config.js';
 import { ConfigError, formatAjvError } from './config-error.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
+import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateSchema = ajv.compile(serverConfigSchema);

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServingError } from '../../core/errors.js';
+import { ConfigError } from './config-error.js';
+import { buildModel, deepFreeze, type ModelDefaults } from './load-config.js';
+import type { ModelConfig } from './model-config.js';
 import {
   type ModelConfigObject,
   type ModelServerConfigObject,
   type ModelSettings,
   modelServerConfigToModels,
-} from '../grpc/model-server-config.js';
-import { ConfigError } from './config-error.js';
-import { buildModel, deepFreeze, type ModelDefaults } from './load-config.js';
-import type { ModelConfig } from './model-config.js';
+} from './model-server-objects.js';
 import { parseTextProto, type TextMessage, type TextValue } from './text-proto.js';
 
 /**

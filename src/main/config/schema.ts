@@ -3,7 +3,7 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
-import { tenancySchemaProperties } from '../tenancy/tenant-config.js';
+import { tenancySchemaProperties } from './tenant-config.js';
 
 /** pino's levels, for `server.log_level` and `--log_level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

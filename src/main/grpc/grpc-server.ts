@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { InferenceCore } from '../inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
 import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
 import { HealthService } from './health-service.js';

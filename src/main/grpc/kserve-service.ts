@@ -2,8 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
 import { decodeInferInputs, encodeInferOutputs, type InferInputTensorObject } from '../codecs/kserve-grpc.js';
 import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
-import type { InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import type { GrpcCodecOptions } from './tf-prediction-service.js';
 

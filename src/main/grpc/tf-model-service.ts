@@ -1,13 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ERROR_CODES, MAX_CLIENT_MESSAGE, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { CallerIdentity, InferenceCore } from '../inference-core.js';
-import { type HandlerEnv, unary } from './grpc-call.js';
 import {
   type ModelServerConfigObject,
   type ModelSettings,
   modelServerConfigToModels,
-} from './model-server-config.js';
+} from '../config/model-server-objects.js';
+import type { CallerIdentity, InferenceCore } from '../serving/inference-core.js';
+import { type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, selectorOf } from './model-spec.js';
 
 /** How HandleReloadConfigRequest completes a ModelServerConfig; see modelServerConfigToModels. */

@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
 import type { TensorMap } from '../../core/tensor.js';
 import { decodeTensorProto, encodeTensorProto, type TensorProtoObject } from '../codecs/tensor-proto.js';
-import type { InferenceCore } from '../inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, responseModelSpec, selectorOf } from './model-spec.js';
 import { signatureDefAny } from './signature-def.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { InferenceCore } from '../inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 
 /**
  * Plain health endpoints for load balancers and Kubernetes probes: `/healthz` (live) and

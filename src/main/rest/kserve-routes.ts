@@ -9,9 +9,9 @@ import {
 } from '../codecs/kserve-binary.js';
 import { decodeInferRequest, type InferRequest } from '../codecs/kserve-json.js';
 import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
-import type { CallerIdentity, InferenceCore } from '../inference-core.js';
+import type { ModelRepository } from '../lifecycle/model-repository.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
-import type { ModelRepository } from '../model-repository.js';
+import type { CallerIdentity, InferenceCore } from '../serving/inference-core.js';
 import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 

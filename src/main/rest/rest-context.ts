@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
-import type { CallerIdentity } from '../inference-core.js';
+import type { CallerIdentity } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import type { Credentials } from '../tenancy/authenticator.js';
 

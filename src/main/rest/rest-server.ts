@@ -4,9 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
-import type { InferenceCore } from '../inference-core.js';
 import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { registerArrivalAdmission } from './arrival-admission.js';
 import { registerHealthRoutes } from './health-routes.js';

@@ -5,8 +5,8 @@ import { decodeFastPredict, parseFastPredictBody } from '../codecs/tfs-fast-pred
 import { decodePredictRequest, hasIntegerInputs } from '../codecs/tfs-predict-request.js';
 import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
-import type { InferenceCore } from '../inference-core.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 

@@ -1,5 +1,5 @@
 import { ServingError } from '../../core/errors.js';
-import type { TenantConfig } from './tenant-config.js';
+import type { TenantConfig } from '../config/tenant-config.js';
 import { type Clock, monotonicClock, TokenBucket } from './token-bucket.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServingError } from '../../core/errors.js';
-import type { CallerIdentity } from '../inference-core.js';
-import type { TenancyConfig } from './tenant-config.js';
+import type { TenancyConfig } from '../config/tenant-config.js';
+import type { CallerIdentity } from '../serving/inference-core.js';
 
 /**
  * What a front end extracts from a call, untouched:

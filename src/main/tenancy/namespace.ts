@@ -1,8 +1,8 @@
 import { ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { CallerIdentity } from '../inference-core.js';
+import type { TenancyConfig } from '../config/tenant-config.js';
 import type { VersionSelector } from '../lifecycle/servable.js';
-import type { TenancyConfig } from './tenant-config.js';
+import type { CallerIdentity } from '../serving/inference-core.js';
 
 /** Separates tenant and model in internal names (model and tenant names cannot contain it). */
 export const NAMESPACE_SEPARATOR = '/';

@@ -1,12 +1,12 @@
 import type { ModelConfig } from '../config/model-config.js';
 import type { DeviceConfig } from '../config/server-config.js';
-import type { CallerIdentity } from '../inference-core.js';
+import type { TenancyConfig } from '../config/tenant-config.js';
+import type { CallerIdentity } from '../serving/inference-core.js';
 import { AdmissionController } from './admission.js';
 import { Authenticator, type Credentials } from './authenticator.js';
 import { InFlightGate } from './in-flight-gate.js';
 import { MemoryBudget } from './memory-budget.js';
 import { internalModelName, ModelNamespace, NAMESPACE_SEPARATOR } from './namespace.js';
-import type { TenancyConfig } from './tenant-config.js';
 
 export interface TenancyServicesOptions {
   readonly tenancy: TenancyConfig;

@@ -1,7 +1,7 @@
 import type { BatchingOptions } from '../../../src/batching/batching-options.js';
 import { DEFAULT_BATCHING } from '../../../src/batching/batching-options.js';
-import type { Clock, TimerHandle } from '../../../src/batching/clock.js';
 import type { BatchExecutor, BatchResult } from '../../../src/batching/executor.js';
+import type { Clock, TimerHandle } from '../../../src/core/clock.js';
 import type { Signature } from '../../../src/core/signature.js';
 import type { Tensor, TensorMap } from '../../../src/core/tensor.js';
 

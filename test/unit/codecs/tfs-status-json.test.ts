@@ -7,7 +7,7 @@ import {
   tfDataTypeNumber,
 } from '../../../src/main/codecs/tf-dtype.js';
 import { encodeMetadataJson, encodeStatusJson } from '../../../src/main/codecs/tfs-status-json.js';
-import type { ModelMetadataResult } from '../../../src/main/inference-core.js';
+import type { ModelMetadataResult } from '../../../src/main/serving/inference-core.js';
 
 describe('encodeStatusJson', () => {
   it('writes versions as strings in descending order', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
+import type { TenantQuotas } from '../../../src/main/config/tenant-config.js';
 import { AdmissionController } from '../../../src/main/tenancy/admission.js';
-import type { TenantQuotas } from '../../../src/main/tenancy/tenant-config.js';
 
 const UNLIMITED: TenantQuotas = {
   requestsPerSecond: 0,

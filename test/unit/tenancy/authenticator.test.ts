@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
+import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/config/tenant-config.js';
 import { Authenticator, OPEN_IDENTITY } from '../../../src/main/tenancy/authenticator.js';
-import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/tenancy/tenant-config.js';
 
 const ACME_KEY = 'acme-secret-key-1';
 const BETA_KEY = 'beta-secret-key-2';

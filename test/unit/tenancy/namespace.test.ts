@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
 import type { ModelConfig } from '../../../src/main/config/model-config.js';
-import type { CallerIdentity } from '../../../src/main/inference-core.js';
+import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/config/tenant-config.js';
+import type { CallerIdentity } from '../../../src/main/serving/inference-core.js';
 import {
   checkModelTenancy,
   internalModelName,
@@ -10,7 +11,6 @@ import {
   type servableNotFound,
   splitInternalName,
 } from '../../../src/main/tenancy/namespace.js';
-import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/tenancy/tenant-config.js';
 
 const tenancy = resolveTenancy({
   tenants: [

@@ -1,10 +1,10 @@
-import type { ServingError } from '../core/errors.js';
-import type { Signature } from '../core/signature.js';
-import type { TensorMap } from '../core/tensor.js';
-import type { Platform } from '../workers/runtime.js';
-import type { ModelConfig } from './config/model-config.js';
-import type { VersionSelector, VersionStatus } from './lifecycle/servable.js';
-import type { ArrivalPass } from './tenancy/admission.js';
+import type { ServingError } from '../../core/errors.js';
+import type { Signature } from '../../core/signature.js';
+import type { TensorMap } from '../../core/tensor.js';
+import type { Platform } from '../../workers/runtime.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { VersionSelector, VersionStatus } from '../lifecycle/servable.js';
+import type { ArrivalPass } from '../tenancy/admission.js';
 
 /** Caller identity as established by a front end (undefined when tenancy is off). */
 export interface CallerIdentity {

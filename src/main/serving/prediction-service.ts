@@ -1,8 +1,11 @@
-import type { BatchTimings } from '../batching/executor.js';
-import { ServingError } from '../core/errors.js';
-import { DEFAULT_SIGNATURE_NAME, type Signature } from '../core/signature.js';
-import type { TensorMap } from '../core/tensor.js';
-import type { ModelConfig } from './config/model-config.js';
+import type { BatchTimings } from '../../batching/executor.js';
+import { ServingError } from '../../core/errors.js';
+import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
+import type { TensorMap } from '../../core/tensor.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
+import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
+import type { InFlightGate } from '../tenancy/in-flight-gate.js';
 import type {
   CallerIdentity,
   InferenceCore,
@@ -11,10 +14,7 @@ import type {
   PredictResult,
 } from './inference-core.js';
 import { selectOutputs, validateInputs } from './input-validation.js';
-import type { ServableHandle, VersionSelector, VersionStatus } from './lifecycle/servable.js';
-import type { ModelNamespace } from './model-namespace.js';
-import type { AdmissionController, AdmissionTicket } from './tenancy/admission.js';
-import type { InFlightGate } from './tenancy/in-flight-gate.js';
+import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */
 export interface ServableSource {
@@ -66,7 +66,7 @@ export interface PredictObservation {
 export interface PredictionServiceOptions {
   readonly servables: ServableSource;
   readonly queue: RequestQueue;
-  readonly namespace: ModelNamespace;
+  readonly namespace: ModelLookup;
   readonly maxTensorElements: number;
   /**
    * Per-tenant quotas (rate, max queued, server-wide queue bound), consulted before a request

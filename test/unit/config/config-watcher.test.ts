@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Logger } from 'pino';
+import { ConfigWatcher } from '../../../src/main/config/config-watcher.js';
 import type { ModelConfig } from '../../../src/main/config/model-config.js';
-import { ConfigWatcher } from '../../../src/main/config-watcher.js';
 
 /** A logger that records error lines (the watcher's only contract with it here). */
 function recordingLogger(): { logger: Logger; errors: { obj: unknown; msg: string }[] } {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { ServingError } from '../../core/errors.js';
 import { PLATFORMS, type Platform } from '../../workers/runtime.js';
-import type { ModelConfig, VersionPolicy } from '../config/model-config.js';
+import type { ModelConfig, VersionPolicy } from './model-config.js';
 
 /** `tensorflow.serving.ModelServerConfig` as proto-loader hands it over (the subset we read). */
 export interface ModelServerConfigObject {

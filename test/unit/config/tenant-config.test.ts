@@ -10,7 +10,7 @@ import {
   resolveTenancy,
   sha256Hex,
   tenancySchemaProperties,
-} from '../../../src/main/tenancy/tenant-config.js';
+} from '../../../src/main/config/tenant-config.js';
 
 const DIGEST = sha256Hex('from-config');
 

@@ -1,11 +1,11 @@
-import { BATCHING_OFF } from '../batching/batching-options.js';
-import type { BatchScheduler } from '../batching/scheduler.js';
-import { ServingError } from '../core/errors.js';
-import type { DevicePool } from '../workers/device-pool.js';
-import { detectPlatform, estimateModelBytes } from '../workers/platform.js';
-import type { ModelConfig } from './config/model-config.js';
-import type { LoadedVersion, VersionLoader } from './lifecycle/loader.js';
-import type { MemoryBudget, ReservationInfo } from './tenancy/memory-budget.js';
+import { BATCHING_OFF } from '../../batching/batching-options.js';
+import type { BatchScheduler } from '../../batching/scheduler.js';
+import { ServingError } from '../../core/errors.js';
+import type { DevicePool } from '../../workers/device-pool.js';
+import { detectPlatform, estimateModelBytes } from '../../workers/platform.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { MemoryBudget, ReservationInfo } from '../tenancy/memory-budget.js';
+import type { LoadedVersion, VersionLoader } from './loader.js';
 
 let generation = 0;
 

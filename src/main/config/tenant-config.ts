@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
-import { ConfigError, formatAjvError } from '../config/config-error.js';
+import { ConfigError, formatAjvError } from './config-error.js';
 
 /*
  * The tenancy part of the YAML config, e.g.

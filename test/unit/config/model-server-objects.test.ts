@@ -7,7 +7,7 @@ import {
   FALLBACK_MODEL_SETTINGS,
   type ModelConfigObject,
   modelServerConfigToModels,
-} from '../../../src/main/grpc/model-server-config.js';
+} from '../../../src/main/config/model-server-objects.js';
 
 function list(...config: ModelConfigObject[]) {
   return { config: 'model_config_list' as const, model_config_list: { config } };

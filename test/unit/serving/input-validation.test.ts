@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Signature } from '../../../src/core/signature.js';
-import { selectOutputs, validateInputs } from '../../../src/main/input-validation.js';
+import { selectOutputs, validateInputs } from '../../../src/main/serving/input-validation.js';
 
 const sig: Signature = {
   inputs: [

@@ -4,12 +4,12 @@ import { ServingError } from '../../../src/core/errors.js';
 import type { Signature } from '../../../src/core/signature.js';
 import type { TensorMap } from '../../../src/core/tensor.js';
 import type { ServableHandle } from '../../../src/main/lifecycle/servable.js';
-import { OPEN_NAMESPACE } from '../../../src/main/model-namespace.js';
+import { OPEN_LOOKUP } from '../../../src/main/serving/model-lookup.js';
 import {
   PredictionService,
   type RequestQueue,
   type ServableSource,
-} from '../../../src/main/prediction-service.js';
+} from '../../../src/main/serving/prediction-service.js';
 
 const SIGNATURE: Signature = {
   inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 2] }],
@@ -65,7 +65,7 @@ describe('PredictionService', () => {
     const service = new PredictionService({
       servables: servables('f/1#1'),
       queue,
-      namespace: OPEN_NAMESPACE,
+      namespace: OPEN_LOOKUP,
       maxTensorElements: 1000,
     });
     const call = { model: 'f', selector: { kind: 'latest' as const }, inputs: INPUTS };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { ModelConfig } from './config/model-config.js';
+import type { ModelConfig } from './model-config.js';
 
 /**
  * Re-reads a model list file every `intervalMs` and applies it when its text changed
