@@ -5,8 +5,19 @@
 export interface BatchingOptions {
   /** Largest batch in rows. A single request larger than this is INVALID_ARGUMENT unless splitting is on. */
   readonly maxBatchSize: number;
-  /** How long the oldest request of an open batch may wait for company, in µs. */
+  /**
+   * The longest the oldest request of an open batch may wait for company, in µs; 0 = no
+   * timer: a batch starts as soon as a worker is free for it.
+   */
   readonly batchTimeoutMicros: number;
+  /**
+   * A request that arrives while a worker is free for the model and no batch is forming runs
+   * at once (after the current event-loop turn, so requests that arrived together still share
+   * its batch) instead of waiting batchTimeoutMicros for company; batches that form while
+   * every worker is busy still wait for company up to batchTimeoutMicros. false is TF
+   * Serving's behaviour: every open batch waits until it is full or timed out.
+   */
+  readonly eagerDispatch: boolean;
   /** Queue bound in batches (closed + open); beyond it → UNAVAILABLE. */
   readonly maxEnqueuedBatches: number;
   /** Batches of this model that may execute at once (config's 0 = one per worker holding the model, resolved at load). */
@@ -31,6 +42,7 @@ export interface BatchingOptions {
 export const DEFAULT_BATCHING: BatchingOptions = Object.freeze({
   maxBatchSize: 32,
   batchTimeoutMicros: 1000,
+  eagerDispatch: true,
   maxEnqueuedBatches: 100,
   numBatchThreads: 1,
   allowedBatchSizes: [],

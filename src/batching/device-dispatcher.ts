@@ -1,42 +1,58 @@
 import type { Clock } from '../core/clock.js';
-import type { BatchExecutor } from './executor.js';
+import type { TensorMap } from '../core/tensor.js';
+import type { BatchExecutor, BatchResult } from './executor.js';
 import type { BatchCandidate, SelectionPolicy } from './selection-policy.js';
 
-/** A model queue as the dispatcher drives it. */
+/** A batch a queue formed: what the executor runs. The queue keeps the rest to itself. */
+export interface DispatchBatch {
+  /** One fresh (transferable) buffer per input; the executor takes ownership. */
+  readonly inputs: TensorMap;
+  readonly outputNames: readonly string[];
+}
+
+/** A model queue as the dispatcher drives it (ModelQueue: a pure batcher). */
 export interface DispatchQueue extends BatchCandidate {
   /**
-   * True when a batch may start now: one is closed or timed out, the model is below its
-   * numBatchThreads, and the executor has a free slot for this model (`freeSlotsFor`).
+   * True when a batch may start now: one is closed, timed out, or started by a request that
+   * found the model idle, or a failed batch's group waits to be re-run; the model is below
+   * its numBatchThreads, and the executor has a free slot for it (`freeSlotsFor`).
    */
   ready(now: number): boolean;
   /**
-   * Forms the next batch and hands it to the executor. May start nothing when every taken
-   * request had expired; it then still removed at least one request, so pumping progresses.
+   * Takes the next batch out of the queue (counted running until `settle`). May return
+   * undefined when every taken request had expired; it then still removed at least one
+   * request, so pumping progresses.
    */
-  startBatch(): void;
+  takeBatch(now: number): DispatchBatch | undefined;
+  /** Hands back the outcome of a taken batch: its result, or the error it failed with. */
+  settle(batch: DispatchBatch, result: BatchResult | undefined, error?: unknown): void;
 }
 
 /**
- * One per device (executor): every model placed on the device registers its queue here.
- * Whenever the device frees a slot or a queue changes, it starts ready batches while the
- * device has free slots, letting the selection policy pick among ready models, so one busy
- * model cannot starve another. Pumps run in a microtask, so requests arriving in the same
- * tick can share a batch. Owned by the BatchScheduler.
+ * One per device (executor): every model placed on the device registers its queue here,
+ * and the dispatcher owns execution. While the device has free slots it takes a batch from
+ * a ready queue (the selection policy picks among ready models, so one busy model cannot
+ * starve another), runs it on the executor, and when the run settles hands the outcome back
+ * to its queue and fills the freed slot, in that order, so the model whose batch finished
+ * competes for the slot it freed (a model limited to one running batch would otherwise be
+ * left out, and on a one-slot device tenants would simply alternate whatever their weights).
+ * Owned by the BatchScheduler.
+ *
+ * Busy/free is explicit, in the style of undici's dispatch/drain: the dispatcher counts the
+ * batches it has in flight and learns of their end from the run's own promise; the
+ * executor's slot-free callback only matters for slots freed by other work (a load, a
+ * replaced worker), so while batches of its own are in flight it pumps after the current
+ * event-loop turn, when their settlements have run.
+ *
+ * Queue changes pump in a microtask (`schedule`), so requests arriving in the same tick can
+ * share a batch; a request that found its model idle pumps after the current event-loop
+ * turn (`scheduleTurn`, setImmediate: no timer, no 1 ms floor), so requests whose bytes
+ * arrived in the same I/O poll share its batch.
  *
  * A queue whose model has no free slot (its workers are busy while others are free) is not
- * ready, so the policy skips it and its batch keeps growing; the executor's slot-free
- * callback pumps again when one of its workers frees.
+ * ready, so the policy skips it and its batch keeps growing.
  *
- * A slot freed by one of its queues' batches is filled only after that queue has settled the
- * batch (counted it done, so it may be ready again): the executor reports the free slot before
- * the batch's promise reactions run, and picking then would leave out a model limited to one
- * running batch, so on a one-slot device tenants would simply alternate whatever their
- * weights. So while any of its queues has a batch running, a slot-free report holds pumping
- * until a queue settles a batch (`batchSettled`), or until the end of the current event-loop
- * task for a slot freed by other work (a load), when every settled batch has reported.
- *
- * Relies on `executor.freeSlots()` and `freeSlotsFor()` dropping as soon as `run()` is called,
- * and on an executor settling a batch's promise in the same task as it reports its slot free.
+ * Relies on `executor.freeSlots()` and `freeSlotsFor()` dropping as soon as `run()` is called.
  */
 export class DeviceDispatcher {
   readonly executor: BatchExecutor;
@@ -44,19 +60,24 @@ export class DeviceDispatcher {
   readonly #clock: Clock;
   #queues: DispatchQueue[] = [];
   #scheduled = false;
-  /** Slots reported free while batches ran whose queues have not yet settled them. */
-  #unsettled = 0;
-  #lateScheduled = false;
+  #turnScheduled = false;
+  /** Batches handed to the executor and not yet settled. */
+  #busy = 0;
 
   constructor(executor: BatchExecutor, policy: SelectionPolicy, clock: Clock) {
     this.executor = executor;
     this.#policy = policy;
     this.#clock = clock;
-    executor.onSlotFree(() => this.#slotFreed());
+    executor.onSlotFree(() => (this.#busy > 0 ? this.scheduleTurn() : this.schedule()));
   }
 
   get size(): number {
     return this.#queues.length;
+  }
+
+  /** Batches running on the executor now. */
+  get busy(): number {
+    return this.#busy;
   }
 
   add(queue: DispatchQueue): void {
@@ -67,24 +88,7 @@ export class DeviceDispatcher {
     this.#queues = this.#queues.filter((q) => q !== queue);
   }
 
-  #slotFreed(): void {
-    if (!this.#queues.some((q) => q.runningBatches > 0)) {
-      this.schedule();
-      return;
-    }
-    // Possibly one of our batches: wait for its queue to settle it (batchSettled).
-    this.#unsettled++;
-    if (this.#lateScheduled) return;
-    this.#lateScheduled = true;
-    // After every promise reaction of this task: a slot no queue settled was freed by other work.
-    setImmediate(() => {
-      this.#lateScheduled = false;
-      this.#unsettled = 0;
-      this.pump();
-    });
-  }
-
-  /** Asks for a pump soon (coalesced); called by queues on change and by the executor. */
+  /** Asks for a pump in a microtask (coalesced); called by queues on change. */
   schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -94,25 +98,49 @@ export class DeviceDispatcher {
     });
   }
 
-  /**
-   * Called by a queue once it has settled one of its batches (after updating its running
-   * count); pumps unless other freed slots still wait for their queues.
-   */
-  batchSettled(): void {
-    if (this.#unsettled > 0) this.#unsettled--;
-    this.schedule();
+  /** Asks for a pump after the current event-loop turn (coalesced). */
+  scheduleTurn(): void {
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(() => {
+      this.#turnScheduled = false;
+      this.pump();
+    });
   }
 
   /** Starts ready batches while the device has free slots. */
   pump(): void {
-    if (this.#unsettled > 0) return;
     const now = this.#clock.now();
     while (this.executor.freeSlots() > 0) {
       const ready = this.#queues.filter((q) => q.ready(now));
       if (ready.length === 0) return;
       const next = this.#policy.select(ready);
       if (next === undefined) return;
-      next.startBatch();
+      const batch = next.takeBatch(now);
+      if (batch !== undefined) this.#run(next, batch);
+    }
+  }
+
+  #run(queue: DispatchQueue, batch: DispatchBatch): void {
+    this.#busy++;
+    let running: Promise<BatchResult>;
+    try {
+      running = this.executor.run(queue.key, batch.inputs, batch.outputNames);
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    running.then(
+      (result) => this.#settled(queue, batch, result, undefined),
+      (err: unknown) => this.#settled(queue, batch, undefined, err),
+    );
+  }
+
+  #settled(queue: DispatchQueue, batch: DispatchBatch, result: BatchResult | undefined, err: unknown): void {
+    this.#busy--;
+    try {
+      queue.settle(batch, result, err);
+    } finally {
+      this.pump();
     }
   }
 }

@@ -12,11 +12,13 @@ import {
 } from './batch-assembly.js';
 import type { BatchingOptions } from './batching-options.js';
 import { validateBatching } from './batching-validation.js';
-import type { DispatchQueue } from './device-dispatcher.js';
-import type { BatchExecutor, BatchTimings } from './executor.js';
+import type { DispatchBatch, DispatchQueue } from './device-dispatcher.js';
+import type { BatchExecutor, BatchResult, BatchTimings } from './executor.js';
 import { FairQueue } from './fair-queue.js';
+import { type BatchFault, bisect, shouldIsolate } from './fault-isolation.js';
 import { runInChunks } from './large-request.js';
 import type { QueuedRequest, RequestResult } from './queued-request.js';
+import type { QueuedTask } from './queued-task.js';
 import { schedulerErrors } from './scheduler-errors.js';
 
 export interface ModelQueueOptions {
@@ -32,12 +34,15 @@ export interface ModelQueueOptions {
   /** Called when a batch may have become ready (the device dispatcher's `schedule`). */
   readonly notify: () => void;
   /**
-   * Called when one of its batches has settled, after the running count dropped (the device
-   * dispatcher's `batchSettled`); defaults to `notify`.
+   * Called when a batch became ready for a request that arrived at an idle model (the
+   * dispatcher's `scheduleTurn`: after the current event-loop turn, so requests arriving
+   * together share it); defaults to `notify`.
    */
-  readonly settled?: () => void;
+  readonly notifyTurn?: () => void;
   /** Called once per executed batch (success only), for metrics. Must not throw. */
   readonly onBatch?: (batch: ExecutedBatch) => void;
+  /** Called when a failed batch is re-run in halves, and when a request fails alone after that. Must not throw. */
+  readonly onFault?: (fault: BatchFault) => void;
 }
 
 /** One batch that ran: what per-batch metrics record. */
@@ -51,28 +56,28 @@ export interface ExecutedBatch {
   readonly timings: BatchTimings;
 }
 
-/** One queued unit: a request, or one chunk of a split request. */
-interface Task {
-  readonly rows: number;
-  readonly tenant: string | undefined;
-  readonly enqueuedAt: number;
-  readonly shapeKey: string;
-  readonly inputs: TensorMap;
-  readonly outputNames: readonly string[];
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (result: RequestResult) => void;
-  readonly reject: (err: ServingError) => void;
-  readonly onStart: (() => void) | undefined;
-  timer?: TimerHandle;
-  onAbort?: () => void;
+/** A batch taken from the queue and not yet settled. */
+interface FormedBatch extends DispatchBatch {
+  readonly tasks: readonly QueuedTask[];
+  readonly rows: readonly number[];
+  readonly total: number;
+  readonly padded: number;
+  readonly startedAt: number;
+  /** A group of a failed batch being re-run (fault isolation). */
+  readonly isolating: boolean;
 }
 
 /**
- * The queue of one model version: admission (size limits, queue bounds), deadlines and
- * cancellation while queued, batch formation (fair across tenants, shape-compatible, closed
- * when full, mixed or timed out) and running batches on the executor. Owned by the
- * BatchScheduler; the device dispatcher decides when its batches start.
+ * The queue of one model version, a pure batcher: admission (size limits, queue bounds),
+ * deadlines and cancellation while queued, batch formation (fair across tenants,
+ * shape-compatible, closed when full, mixed or timed out; at once for a request that finds
+ * the model idle), and settling finished batches into their requests' results, including
+ * re-running a failed batch in smaller groups (fault-isolation.ts). It never runs anything:
+ * the device dispatcher asks `ready`, `takeBatch`s, runs the batch on the executor and hands
+ * the outcome back with `settle`. Owned by the BatchScheduler.
+ *
+ * One timer per queue covers both the batch timeout of the oldest request and the earliest
+ * request deadline.
  */
 export class ModelQueue implements DispatchQueue {
   readonly key: string;
@@ -80,7 +85,7 @@ export class ModelQueue implements DispatchQueue {
   readonly order: number;
   readonly executor: BatchExecutor;
   readonly #o: ModelQueueOptions;
-  readonly #queue: FairQueue<Task>;
+  readonly #queue: FairQueue<QueuedTask>;
   /** Rows one executed batch may hold. */
   readonly #capacity: number;
   readonly #timeoutMs: number;
@@ -88,10 +93,17 @@ export class ModelQueue implements DispatchQueue {
   /** Queued tasks per shape key: more than one key means the open batch is closed. */
   readonly #shapes = new Map<string, number>();
   readonly #rowsRun = new Map<string | undefined, number>();
+  /** Groups of failed batches waiting to be re-run, ahead of the queue. */
+  #retries: QueuedTask[][] = [];
+  /** Batches taken and not settled. */
   #running = 0;
+  /** The open batch was started by a request that found the model idle: run it at once. */
+  #eager = false;
   #closing = false;
   #timer: TimerHandle | undefined;
   #timerDue = Number.NaN;
+  /** No queued task has a deadline before this (a lower bound: it may be stale, never late). */
+  #earliestDeadline = Number.POSITIVE_INFINITY;
   #drained: (() => void)[] = [];
 
   constructor(options: ModelQueueOptions) {
@@ -101,7 +113,7 @@ export class ModelQueue implements DispatchQueue {
     this.modelName = options.modelName;
     this.order = options.order;
     this.executor = options.executor;
-    this.#queue = new FairQueue<Task>(options.weights);
+    this.#queue = new FairQueue<QueuedTask>(options.weights);
     const b = options.batching;
     this.#batched = options.signature.batched;
     this.#capacity = !this.#batched
@@ -125,7 +137,7 @@ export class ModelQueue implements DispatchQueue {
   }
 
   get headTenant(): string | undefined {
-    return this.#queue.nextTenant();
+    return this.#retries.length > 0 ? this.#retries[0][0].tenant : this.#queue.nextTenant();
   }
 
   get rowsRunByTenant(): ReadonlyMap<string | undefined, number> {
@@ -133,7 +145,7 @@ export class ModelQueue implements DispatchQueue {
   }
 
   oldestEnqueuedAt(): number | undefined {
-    return this.#queue.oldest()?.enqueuedAt;
+    return this.#retries.length > 0 ? this.#retries[0][0].enqueuedAt : this.#queue.oldest()?.enqueuedAt;
   }
 
   /** Queues a request; rejects with a ServingError (see BatchScheduler.enqueue). */
@@ -155,47 +167,77 @@ export class ModelQueue implements DispatchQueue {
   }
 
   ready(now: number): boolean {
-    if (this.#queue.size === 0 || this.#running >= this.#o.batching.numBatchThreads) return false;
-    // Handing the batch over now would only queue it inside the pool: let it grow instead.
-    if (this.executor.freeSlotsFor !== undefined && this.executor.freeSlotsFor(this.key) <= 0) return false;
-    if (this.#closing || this.#queue.rows >= this.#capacity) return true;
+    if (this.#retries.length === 0 && this.#queue.size === 0) return false;
+    if (!this.#hasSlot()) return false;
+    if (this.#retries.length > 0 || this.#eager || this.#closing) return true;
+    if (this.#queue.rows >= this.#capacity) return true;
     // Differently shaped requests close the open batch only when they cannot share it.
     if (this.#shapes.size > 1 && !this.#o.batching.padVariableLengthInputs) return true;
     return now - this.#queue.oldest()!.enqueuedAt >= this.#timeoutMs;
   }
 
-  startBatch(): void {
-    const now = this.#o.clock.now();
-    let shape: string | undefined;
-    const mixes = this.#batched && !this.#o.batching.padVariableLengthInputs;
-    const accept = (t: Task) => {
-      shape ??= t.shapeKey;
-      return !mixes || t.shapeKey === shape;
-    };
-    const tasks: Task[] = [];
-    for (const task of this.#queue.take(this.#capacity, accept)) {
-      this.#dequeued(task);
-      if (task.deadline <= now) task.reject(schedulerErrors.deadlineExceeded());
-      else {
-        task.onStart?.();
-        tasks.push(task);
-        this.#rowsRun.set(task.tenant, (this.#rowsRun.get(task.tenant) ?? 0) + task.rows);
+  takeBatch(now: number): DispatchBatch | undefined {
+    const retry = this.#retries.shift();
+    const tasks: QueuedTask[] = [];
+    if (retry !== undefined) {
+      for (const task of retry) {
+        if (task.deadline <= now) task.reject(schedulerErrors.deadlineExceeded());
+        else tasks.push(task);
       }
+    } else {
+      this.#eager = false;
+      let shape: string | undefined;
+      const mixes = this.#batched && !this.#o.batching.padVariableLengthInputs;
+      const accept = (t: QueuedTask) => {
+        shape ??= t.shapeKey;
+        return !mixes || t.shapeKey === shape;
+      };
+      for (const task of this.#queue.take(this.#capacity, accept)) {
+        this.#dequeued(task);
+        if (task.deadline <= now) task.reject(schedulerErrors.deadlineExceeded());
+        else {
+          task.onStart?.();
+          tasks.push(task);
+          this.#rowsRun.set(task.tenant, (this.#rowsRun.get(task.tenant) ?? 0) + task.rows);
+        }
+      }
+      this.#rearm();
     }
-    this.#changed();
-    if (tasks.length > 0) void this.#run(tasks, now);
-    else this.#checkDrained();
+    if (tasks.length === 0) {
+      this.#checkDrained();
+      return undefined;
+    }
+    return this.#form(tasks, now, retry !== undefined);
+  }
+
+  settle(batch: DispatchBatch, result: BatchResult | undefined, error?: unknown): void {
+    const b = batch as FormedBatch;
+    this.#running--;
+    try {
+      if (result !== undefined) this.#resolve(b, result);
+      else this.#fail(b, ServingError.from(error));
+    } finally {
+      this.#checkDrained();
+    }
   }
 
   /** Stops accepting; resolves once queued and running work has finished. Idempotent. */
   close(): Promise<void> {
     this.#closing = true;
-    this.#changed();
+    this.#rearm();
     this.#o.notify();
     return new Promise((resolve) => {
       this.#drained.push(resolve);
       this.#checkDrained();
     });
+  }
+
+  /** Below numBatchThreads, and the executor has a free worker for this model. */
+  #hasSlot(): boolean {
+    if (this.#running >= this.#o.batching.numBatchThreads) return false;
+    // Handing the batch over now would only queue it inside the pool: let it grow instead.
+    const e = this.executor;
+    return e.freeSlotsFor === undefined ? e.freeSlots() > 0 : e.freeSlotsFor(this.key) > 0;
   }
 
   #push(req: QueuedRequest, inputs: TensorMap, rows: number, signal: AbortSignal | undefined) {
@@ -204,12 +246,12 @@ export class ModelQueue implements DispatchQueue {
       const now = this.#o.clock.now();
       const queueTimeout = this.#o.batching.defaultQueueTimeoutMicros;
       const deadline = Math.min(
-        req.deadline ?? Infinity,
-        queueTimeout > 0 ? now + queueTimeout / 1000 : Infinity,
+        req.deadline ?? Number.POSITIVE_INFINITY,
+        queueTimeout > 0 ? now + queueTimeout / 1000 : Number.POSITIVE_INFINITY,
       );
       if (deadline <= now) return reject(schedulerErrors.deadlineExceeded());
       const shapeKey = this.#batched ? shapeKeyOf(inputs) : '';
-      const task: Task = {
+      const task: QueuedTask = {
         rows,
         tenant: req.tenant,
         enqueuedAt: now,
@@ -222,110 +264,177 @@ export class ModelQueue implements DispatchQueue {
         reject,
         onStart: req.onStart,
       };
-      if (deadline !== Infinity) {
-        task.timer = this.#o.clock.setTimer(
-          () => this.#withdraw(task, schedulerErrors.deadlineExceeded()),
-          deadline - now,
-        );
-      }
       if (signal !== undefined) {
         task.onAbort = () => this.#withdraw(task, abortError(signal));
         signal.addEventListener('abort', task.onAbort, { once: true });
       }
+      // No batch forming and a worker free: this request starts one that runs at once.
+      const starts =
+        this.#o.batching.eagerDispatch &&
+        this.#timeoutMs > 0 &&
+        this.#queue.size === 0 &&
+        this.#retries.length === 0 &&
+        this.#hasSlot();
       this.#queue.push(task);
       this.#shapes.set(shapeKey, (this.#shapes.get(shapeKey) ?? 0) + 1);
-      this.#changed();
+      if (deadline < this.#earliestDeadline) this.#earliestDeadline = deadline;
+      if (starts) {
+        this.#eager = true;
+        this.#rearm();
+        (this.#o.notifyTurn ?? this.#o.notify)();
+        return;
+      }
+      this.#rearm();
       this.#o.notify();
     });
   }
 
-  /** Removes a still-queued task (deadline passed or cancelled); no-op once it is running. */
-  #withdraw(task: Task, err: ServingError): void {
-    if (!this.#queue.remove(task)) return;
-    this.#dequeued(task);
-    task.reject(err);
-    this.#changed();
-    this.#checkDrained();
-  }
-
-  #dequeued(task: Task): void {
-    if (task.timer !== undefined) this.#o.clock.clearTimer(task.timer);
-    if (task.onAbort !== undefined) task.signal?.removeEventListener('abort', task.onAbort);
-    const left = this.#shapes.get(task.shapeKey)! - 1;
-    if (left === 0) this.#shapes.delete(task.shapeKey);
-    else this.#shapes.set(task.shapeKey, left);
-  }
-
-  async #run(tasks: Task[], startedAt: number): Promise<void> {
-    this.#running++;
+  #form(tasks: QueuedTask[], now: number, isolating: boolean): FormedBatch | undefined {
     const rows = tasks.map((t) => t.rows);
-    const total = rows.reduce((a, b) => a + b, 0);
+    let total = 0;
+    for (const r of rows) total += r;
     // Validation makes the last allowed size the capacity; the cap keeps padding within it regardless.
     const padded = this.#batched
       ? Math.min(paddedBatchSize(total, this.#o.batching.allowedBatchSizes), this.#capacity)
       : total;
+    let inputs: TensorMap;
     try {
-      const inputs = this.#batched
+      inputs = this.#batched
         ? assembleBatch(
             tasks.map((t) => t.inputs),
             padded,
             this.#o.batching.padVariableLengthInputs,
           )
         : copyTensors(tasks[0].inputs);
-      const result = await this.#o.executor.run(this.key, inputs, outputNamesOf(tasks));
-      const parts = this.#batched ? splitOutputs(result.outputs, rows) : [result.outputs];
-      this.#o.onBatch?.({
-        key: this.key,
-        modelName: this.#o.modelName,
-        rows: total,
-        paddedRows: padded,
-        timings: result.timings,
-      });
-      for (let i = 0; i < tasks.length; i++) {
-        tasks[i].resolve({
-          outputs: pick(parts[i], tasks[i].outputNames),
-          queueMicros: (startedAt - tasks[i].enqueuedAt) * 1000,
-          batchSize: total,
-          paddedSize: padded,
-          timings: result.timings,
-        });
-      }
     } catch (err) {
       const error = ServingError.from(err);
       for (const task of tasks) task.reject(error);
-    } finally {
-      // Counted done before the dispatcher fills the slot, so this model competes for it.
-      this.#running--;
       this.#checkDrained();
-      (this.#o.settled ?? this.#o.notify)();
+      return undefined;
+    }
+    this.#running++;
+    return {
+      inputs,
+      outputNames: outputNamesOf(tasks),
+      tasks,
+      rows,
+      total,
+      padded,
+      startedAt: now,
+      isolating,
+    };
+  }
+
+  #resolve(b: FormedBatch, result: BatchResult): void {
+    let parts: TensorMap[];
+    try {
+      parts = this.#batched ? splitOutputs(result.outputs, b.rows) : [result.outputs];
+    } catch (err) {
+      const error = ServingError.from(err);
+      for (const task of b.tasks) task.reject(error);
+      return;
+    }
+    this.#o.onBatch?.({
+      key: this.key,
+      modelName: this.#o.modelName,
+      rows: b.total,
+      paddedRows: b.padded,
+      timings: result.timings,
+    });
+    for (let i = 0; i < b.tasks.length; i++) {
+      const task = b.tasks[i];
+      task.resolve({
+        outputs: pick(parts[i], task.outputNames),
+        queueMicros: (b.startedAt - task.enqueuedAt) * 1000,
+        batchSize: b.total,
+        paddedSize: b.padded,
+        timings: result.timings,
+      });
     }
   }
 
-  /** Keeps the batch-timeout timer on the oldest request's due time. */
-  #changed(): void {
+  #fail(b: FormedBatch, error: ServingError): void {
+    const fault = { key: this.key, modelName: this.#o.modelName, code: error.code };
+    if (shouldIsolate(error, b.tasks.length)) {
+      this.#retries.unshift(...bisect(b.tasks));
+      this.#o.onFault?.({ ...fault, event: 'bisected', requests: b.tasks.length });
+      this.#o.notify();
+      return;
+    }
+    if (b.isolating) this.#o.onFault?.({ ...fault, event: 'isolated', requests: b.tasks.length });
+    for (const task of b.tasks) task.reject(error);
+  }
+
+  /** Removes a still-queued task (deadline passed or cancelled); no-op once it is running. */
+  #withdraw(task: QueuedTask, err: ServingError): void {
+    if (!this.#queue.remove(task)) return;
+    this.#dequeued(task);
+    task.reject(err);
+    this.#rearm();
+    this.#checkDrained();
+  }
+
+  #dequeued(task: QueuedTask): void {
+    if (task.onAbort !== undefined) task.signal?.removeEventListener('abort', task.onAbort);
+    const left = this.#shapes.get(task.shapeKey)! - 1;
+    if (left === 0) this.#shapes.delete(task.shapeKey);
+    else this.#shapes.set(task.shapeKey, left);
+    if (this.#queue.size === 0) {
+      this.#earliestDeadline = Number.POSITIVE_INFINITY;
+      this.#eager = false;
+    }
+  }
+
+  /**
+   * Keeps the queue's one timer on its next due time: the oldest request's batch timeout
+   * (unless the open batch runs at once anyway), or the earliest deadline if sooner.
+   */
+  #rearm(): void {
     const oldest = this.#queue.oldest();
-    const due = oldest === undefined || this.#closing ? Number.NaN : oldest.enqueuedAt + this.#timeoutMs;
+    let batchDue =
+      oldest === undefined || this.#closing || this.#eager || this.#timeoutMs === 0
+        ? Number.POSITIVE_INFINITY
+        : oldest.enqueuedAt + this.#timeoutMs;
+    // A batch already due is ready: it starts when a slot frees, which wakes the dispatcher.
+    if (batchDue !== Number.POSITIVE_INFINITY && batchDue <= this.#o.clock.now()) {
+      batchDue = Number.POSITIVE_INFINITY;
+    }
+    const due = Math.min(batchDue, this.#earliestDeadline);
     if (due === this.#timerDue) return;
     if (this.#timer !== undefined) this.#o.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#timerDue = due;
-    if (Number.isNaN(due) || this.#timeoutMs === 0) return;
-    this.#timer = this.#o.clock.setTimer(() => {
-      this.#timer = undefined;
-      // Timers may fire a fraction of a millisecond before `due` on the clock's scale; then
-      // the batch is not ready yet and nothing else would wake the queue, so re-arm for the
-      // rest. Once due, a busy device wakes the queue itself when a slot frees.
-      if (due > this.#o.clock.now()) {
-        this.#timerDue = Number.NaN;
-        this.#changed();
-        return;
-      }
-      this.#o.notify();
-    }, due - this.#o.clock.now());
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.#timer = this.#o.clock.setTimer(() => this.#fired(), due - this.#o.clock.now());
+  }
+
+  #fired(): void {
+    this.#timer = undefined;
+    this.#timerDue = Number.NaN;
+    const now = this.#o.clock.now();
+    if (this.#earliestDeadline <= now) this.#expire(now);
+    // Timers may fire a fraction of a millisecond before they are due on the clock's scale;
+    // re-arming then waits for the rest. Once due, a busy device wakes the queue itself when
+    // a slot frees.
+    this.#rearm();
+    const oldest = this.#queue.oldest();
+    if (oldest !== undefined && now - oldest.enqueuedAt >= this.#timeoutMs) this.#o.notify();
+  }
+
+  /** Rejects every queued task whose deadline has passed; recomputes the earliest deadline. */
+  #expire(now: number): void {
+    const expired: QueuedTask[] = [];
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const task of this.#queue.items()) {
+      if (task.deadline <= now) expired.push(task);
+      else if (task.deadline < earliest) earliest = task.deadline;
+    }
+    this.#earliestDeadline = earliest;
+    for (const task of expired) this.#withdraw(task, schedulerErrors.deadlineExceeded());
   }
 
   #checkDrained(): void {
-    if (!this.#closing || this.#queue.size > 0 || this.#running > 0) return;
+    if (!this.#closing || this.#queue.size > 0 || this.#running > 0 || this.#retries.length > 0) return;
     const waiters = this.#drained;
     this.#drained = [];
     for (const resolve of waiters) resolve();
@@ -342,7 +451,7 @@ function abortError(signal: AbortSignal): ServingError {
 }
 
 /** Outputs the batch must produce: the union of the requests' lists; empty (all) if any wants all. */
-function outputNamesOf(tasks: readonly Task[]): readonly string[] {
+function outputNamesOf(tasks: readonly QueuedTask[]): readonly string[] {
   if (tasks.length === 1) return tasks[0].outputNames;
   const names = new Set<string>();
   for (const task of tasks) {

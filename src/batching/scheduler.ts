@@ -3,11 +3,13 @@ import type { Signature } from '../core/signature.js';
 import type { BatchingOptions } from './batching-options.js';
 import { DeviceDispatcher } from './device-dispatcher.js';
 import type { BatchExecutor } from './executor.js';
+import type { BatchFault } from './fault-isolation.js';
 import { type ExecutedBatch, ModelQueue } from './model-queue.js';
 import type { QueuedRequest, RequestResult } from './queued-request.js';
 import { schedulerErrors } from './scheduler-errors.js';
 import { RoundRobinPolicy, type SelectionPolicy } from './selection-policy.js';
 
+export type { BatchFault } from './fault-isolation.js';
 export type { ExecutedBatch } from './model-queue.js';
 export type { QueuedRequest, RequestResult } from './queued-request.js';
 
@@ -18,6 +20,8 @@ export interface BatchSchedulerOptions {
   readonly selectionPolicy?: (device: string) => SelectionPolicy;
   /** Called once per executed batch (metrics). Must not throw. */
   readonly onBatch?: (batch: ExecutedBatch) => void;
+  /** Called when a failed batch is re-run in halves, and when a request fails alone after that (metrics). Must not throw. */
+  readonly onFault?: (fault: BatchFault) => void;
 }
 
 export interface ModelRegistration {
@@ -46,10 +50,12 @@ export class BatchScheduler {
   #closed = false;
 
   readonly #onBatch: ((batch: ExecutedBatch) => void) | undefined;
+  readonly #onFault: ((fault: BatchFault) => void) | undefined;
 
   constructor(options: BatchSchedulerOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.#onBatch = options.onBatch;
+    this.#onFault = options.onFault;
     this.#policy = options.selectionPolicy ?? (() => new RoundRobinPolicy());
   }
 
@@ -78,8 +84,9 @@ export class BatchScheduler {
       clock: this.clock,
       weights: this.#weights,
       notify: () => target.schedule(),
-      settled: () => target.batchSettled(),
+      notifyTurn: () => target.scheduleTurn(),
       onBatch: this.#onBatch,
+      onFault: this.#onFault,
     });
     this.#queues.set(key, queue);
     dispatcher.add(queue);
@@ -103,7 +110,9 @@ export class BatchScheduler {
    * (queue full, model draining, scheduler closed), INVALID_ARGUMENT (more rows than
    * maxBatchSize without splitting), DEADLINE_EXCEEDED (deadline or the model's queue
    * timeout passed while queued), CANCELLED (signal aborted while queued), or the
-   * executor's error for the batch it ran in.
+   * executor's error for the batch it ran in; when a batch of several requests fails in the
+   * runtime, its requests are re-run in smaller groups so that only a request that fails on
+   * its own gets the error (fault-isolation.ts).
    */
   enqueue(key: string, request: QueuedRequest): Promise<RequestResult> {
     if (this.#closed) return Promise.reject(schedulerErrors.closed());

@@ -13,9 +13,51 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** The real clock: sub-millisecond `now()` anchored on the process start's epoch time. */
+/**
+ * Below this many ms a wait is made of event-loop turns (setImmediate) rather than a timer:
+ * Node runs any `setTimeout` under 1 ms after 1 ms or more, which would make a 100 µs batch
+ * timeout cost ten times its value. A sub-millisecond wait keeps the main thread turning
+ * (I/O is still polled every turn) for at most this long.
+ */
+export const SUB_MS_WAIT_LIMIT_MS = 1;
+
+/** A pending systemClock timer: a setTimeout, or a chain of setImmediate turns for short waits. */
+interface SystemTimer {
+  cleared: boolean;
+  timeout: ReturnType<typeof setTimeout> | undefined;
+  immediate: ReturnType<typeof setImmediate> | undefined;
+}
+
+const monotonicNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * The real clock: sub-millisecond `now()` anchored on the process start's epoch time.
+ * Waits of 1 ms or more use setTimeout; shorter ones (0 included) use setImmediate turns
+ * until due, so they cost their own length, not Node's 1 ms timer floor.
+ */
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
-  setTimer: (cb, ms) => setTimeout(cb, Math.max(0, ms)),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: monotonicNow,
+  setTimer: (cb, ms) => {
+    const timer: SystemTimer = { cleared: false, timeout: undefined, immediate: undefined };
+    if (ms >= SUB_MS_WAIT_LIMIT_MS) {
+      timer.timeout = setTimeout(cb, ms);
+      return timer;
+    }
+    const due = monotonicNow() + Math.max(0, ms);
+    const turn = () => {
+      timer.immediate = undefined;
+      if (timer.cleared) return;
+      if (monotonicNow() >= due) cb();
+      else timer.immediate = setImmediate(turn);
+    };
+    timer.immediate = setImmediate(turn);
+    return timer;
+  },
+  clearTimer: (handle) => {
+    const timer = handle as SystemTimer | undefined;
+    if (timer === undefined) return;
+    timer.cleared = true;
+    if (timer.timeout !== undefined) clearTimeout(timer.timeout);
+    if (timer.immediate !== undefined) clearImmediate(timer.immediate);
+  },
 };

@@ -85,6 +85,7 @@ export class TensorServe {
       selectionPolicy: this.tenancy.enabled
         ? () => new TenantFairPolicy({ weightOf: (t) => (t === undefined ? 1 : (weights.get(t) ?? 1)) })
         : undefined,
+      onFault: (f) => this.metrics.recordBatchFault(f.modelName, f.event),
       onBatch: (b) => {
         const v = this.loader.loaded.get(b.key);
         this.metrics.recordBatch({

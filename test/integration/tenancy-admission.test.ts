@@ -9,7 +9,8 @@ const GLOBEX = 'globex-secret';
 
 /*
  * Requests sit in their model's queue for the whole batch timeout (1.5 s; batches of 32 never
- * fill), so requests sent together are all queued when the next one is admitted or refused.
+ * fill; eager_dispatch off, TF Serving's wait even at an idle model), so requests sent together
+ * are all queued when the next one is admitted or refused.
  */
 describe('tenancy admission over REST through the server', () => {
   let ts: TestServer;
@@ -22,7 +23,10 @@ describe('tenancy admission over REST through the server', () => {
         { id: 'acme', api_keys: [{ sha256: sha256Hex(ACME) }] },
         { id: 'globex', api_keys: [{ sha256: sha256Hex(GLOBEX) }], quotas: { max_queued: 1 } },
       ],
-      model_defaults: { load_retries: 0, batching: { max_batch_size: 32, batch_timeout_micros: 1_500_000 } },
+      model_defaults: {
+        load_retries: 0,
+        batching: { max_batch_size: 32, batch_timeout_micros: 1_500_000, eager_dispatch: false },
+      },
       models: [
         { name: 'fraud', tenant: 'acme', base_path: copyVersion('half_plus_two', 1) },
         { name: 'fraud', tenant: 'globex', base_path: copyVersion('half_plus_two', 1) },

@@ -17,6 +17,7 @@ const validateSchema = ajv.compile(serverConfigSchema);
 type RawBatching = Partial<Record<string, unknown>> & {
   max_batch_size?: number;
   batch_timeout_micros?: number;
+  eager_dispatch?: boolean;
   max_enqueued_batches?: number;
   num_batch_threads?: number;
   allowed_batch_sizes?: number[];
@@ -245,6 +246,7 @@ export function buildBatching(b: RawBatching, where: string, problems: string[])
   return {
     maxBatchSize,
     batchTimeoutMicros: b.batch_timeout_micros ?? d.batchTimeoutMicros,
+    eagerDispatch: b.eager_dispatch ?? d.eagerDispatch,
     maxEnqueuedBatches: b.max_enqueued_batches ?? d.maxEnqueuedBatches,
     // 0 (the default) = one batch at a time per worker holding the model; the loader resolves it.
     numBatchThreads: b.num_batch_threads ?? 0,

@@ -17,6 +17,7 @@ export const batchingSchema = {
   properties: {
     max_batch_size: positiveInt,
     batch_timeout_micros: nonNegativeInt,
+    eager_dispatch: { type: 'boolean' },
     max_enqueued_batches: positiveInt,
     num_batch_threads: nonNegativeInt,
     allowed_batch_sizes: { type: 'array', items: positiveInt },

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { InferenceCore } from '../serving/inference-core.js';
+import { withFastCodecs } from './fast-methods.js';
 import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
 import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
 import { HealthService } from './health-service.js';
@@ -109,7 +110,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
     'grpc.max_send_message_length': -1,
   });
   const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
-    server.addService(serviceDefinition(protos, name), impl);
+    server.addService(withFastCodecs(name, serviceDefinition(protos, name)), impl);
   add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec));
   add('tensorflow.serving.ModelService', modelServiceHandlers(core, env, opts.reload ?? {}));
   add(

@@ -36,6 +36,7 @@ export const METRIC_NAMES = Object.freeze({
   deviceUtilization: 'tensorserve_device_worker_utilization',
   deviceBusySeconds: 'tensorserve_device_worker_busy_seconds_total',
   deviceQueueDepth: 'tensorserve_device_queue_depth',
+  batchFaultIsolation: 'tensorserve_batch_fault_isolation_total',
 });
 
 /** TF's batching metrics carry the batching op's name; tensorserve batches outside the graph. */
@@ -337,6 +338,19 @@ export function registerFamilies(registry: Registry, src: FamilySource): void {
     ['device'],
     (out) => {
       for (const d of src.devices()) out.push({ labels: { device: d.device }, value: d.queueDepth });
+    },
+  );
+  family(
+    METRIC_NAMES.batchFaultIsolation,
+    'Batch fault isolation: event="bisected" counts failed batches of several requests re-run in halves; event="isolated" counts requests that then failed alone (only they got the error).',
+    'counter',
+    ['model', 'event'],
+    (out) => {
+      for (const m of src.models.values()) {
+        if (m.faultBisections === 0 && m.isolatedFailures === 0) continue;
+        out.push({ labels: { model: m.name, event: 'bisected' }, value: m.faultBisections });
+        out.push({ labels: { model: m.name, event: 'isolated' }, value: m.isolatedFailures });
+      }
     },
   );
 }

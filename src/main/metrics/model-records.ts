@@ -128,6 +128,10 @@ export class ModelRecord {
   /** padding_size by execution batch size. */
   readonly paddingSize = new Map<number, BucketHistogram>();
   readonly loadSeconds = new BucketHistogram(LOAD_SECONDS_BUCKETS);
+  /** Failed batches of several requests re-run in halves (batch fault isolation). */
+  faultBisections = 0;
+  /** Requests that failed alone after their batch had failed, so only they got the error. */
+  isolatedFailures = 0;
 
   constructor(name: string) {
     this.name = name;

@@ -170,6 +170,14 @@ export class ServerMetrics {
     m.padding(o.processedBatchSize).observe(o.paddingSize);
   }
 
+  /** Batch fault isolation (see BatchFault): a failed batch re-run in halves, or a request that failed alone. */
+  recordBatchFault(model: string, event: 'bisected' | 'isolated'): void {
+    this.known.add(model);
+    const m = this.model(model);
+    if (event === 'bisected') m.faultBisections += 1;
+    else m.isolatedFailures += 1;
+  }
+
   /**
    * A version changed state (`START`..`END`, TF Serving's names). `loadMillis`, given with
    * AVAILABLE, feeds the load duration histogram. Unknown state names report 0 (UNKNOWN).

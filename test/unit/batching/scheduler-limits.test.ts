@@ -127,16 +127,25 @@ describe('BatchScheduler failures', () => {
     const later = [enqueue(3), enqueue(4)];
     await flush();
     assert.equal(exec.batches.length, 1);
-    const boom = new ServingError('RESOURCE_EXHAUSTED', 'out of memory');
+    // UNAVAILABLE (the worker died) fails the whole batch: it is not re-run.
+    const boom = new ServingError('UNAVAILABLE', 'worker died');
     exec.fail(exec.batches[0], boom);
     for (const p of first) await assert.rejects(p, (e) => e === boom);
     await flush();
     assert.equal(exec.batches.length, 2);
-    exec.fail(exec.batches[1], new Error('worker died'));
-    for (const p of later) await assert.rejects(p, { code: 'INTERNAL' });
+    // A runtime failure is re-run request by request (fault isolation); each fails alone here.
+    const laterFailed = later.map((p) => assert.rejects(p, { code: 'INTERNAL' }));
+    exec.fail(exec.batches[1], new Error('runtime failed'));
+    await flush();
+    assert.deepEqual(exec.open.map(batchRows), [1]);
+    exec.fail(exec.open[0], new Error('runtime failed'));
+    await flush();
+    assert.deepEqual(exec.open.map(batchRows), [1]);
+    exec.fail(exec.open[0], new Error('runtime failed'));
+    await Promise.all(laterFailed);
     const last = enqueue(5);
     await flush();
-    exec.complete(exec.batches[2]);
+    exec.complete(exec.batches[4]);
     assert.equal((await last).batchSize, 1);
   });
 

@@ -30,8 +30,8 @@ describe('BatchScheduler batch formation', () => {
     assert.deepEqual(r.timings, { computeInputMicros: 1, computeInferMicros: 2, computeOutputMicros: 3 });
   });
 
-  it('closes a batch when its oldest request has waited batchTimeoutMicros', async () => {
-    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000 });
+  it('closes a batch when its oldest request has waited batchTimeoutMicros (TF Serving: eagerDispatch off)', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, eagerDispatch: false });
     const p1 = enqueue(1, 1);
     clock.advance(0.4);
     const p2 = enqueue(2, 2);
@@ -53,7 +53,7 @@ describe('BatchScheduler batch formation', () => {
   });
 
   it('closes a timed-out batch even when its timer fires a little early (no hang)', async () => {
-    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000 });
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, eagerDispatch: false });
     // The first timer fires 0.3 ms before it is due, as libuv's millisecond timers can.
     const setTimer = clock.setTimer.bind(clock);
     let early = true;
@@ -140,7 +140,7 @@ describe('BatchScheduler batch formation', () => {
   });
 
   it('closes the open batch when a request with other non-batch dims arrives', async () => {
-    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000 });
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, eagerDispatch: false });
     const narrow = enqueue(1, 1, 2);
     const wide = enqueue(1, 2, 3);
     await flush();
@@ -172,7 +172,11 @@ describe('BatchScheduler batch formation', () => {
   });
 
   it('keeps the batch open on differing shapes while padVariableLengthInputs is on (fake clock)', async () => {
-    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, padVariableLengthInputs: true });
+    const { clock, exec, enqueue } = setup({
+      batchTimeoutMicros: 1000,
+      padVariableLengthInputs: true,
+      eagerDispatch: false,
+    });
     const narrow = enqueue(1, 1, 2);
     const wide = enqueue(1, 2, 3);
     await flush();
