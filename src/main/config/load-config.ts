@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
@@ -39,9 +40,13 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  signatures?: Record<string, RawExampleSignature>;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 interface RawConfig {
   server: {
@@ -207,6 +212,7 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
   };
 }
 

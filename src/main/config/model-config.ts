@@ -1,5 +1,6 @@
 import type { BatchingOptions } from '../../batching/batching-options.js';
 import type { Platform } from '../../workers/runtime.js';
+import type { ExampleSignature } from './example-signatures.js';
 
 /** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
 export type VersionPolicy =
@@ -27,4 +28,6 @@ export interface ModelConfig {
   readonly loadRetryIntervalMs: number;
   /** Owning tenant, or undefined for a shared/open model. */
   readonly tenant: string | undefined;
+  /** Declared tf.Example signatures (Classify/Regress) by name; none when absent. */
+  readonly signatures?: Readonly<Record<string, ExampleSignature>>;
 }
