@@ -25,7 +25,10 @@ describe('transition policy per model', () => {
     const { loader, dirs, manager } = setup();
     dirs.set('/models/r', ['1']);
     dirs.set('/models/a', ['1']);
-    await manager.setModels([modelConfig('r', { transitionPolicy: 'resource-preserving' }), modelConfig('a')]);
+    await manager.setModels([
+      modelConfig('r', { transitionPolicy: 'resource-preserving' }),
+      modelConfig('a'),
+    ]);
     const heldR = manager.acquire('r', { kind: 'latest' });
     const heldA = manager.acquire('a', { kind: 'latest' });
     dirs.set('/models/r', ['1', '2']);
@@ -57,7 +60,12 @@ describe('transition policy per model', () => {
     assert.equal(config.models[0].transitionPolicy, 'resource-preserving');
     assert.equal(config.models[1].transitionPolicy, 'availability-preserving');
     assert.throws(
-      () => buildConfig({ models: [{ name: 'x', base_path: '/m/x', transition_policy: 'fastest' }] }, 'test', '/'),
+      () =>
+        buildConfig(
+          { models: [{ name: 'x', base_path: '/m/x', transition_policy: 'fastest' }] },
+          'test',
+          '/',
+        ),
       /transition_policy/,
     );
   });
