@@ -110,7 +110,10 @@ export function identityOnnx(name: string, dtypes: readonly ElemType[]): Uint8Ar
 }
 
 /** The classes of `point_classifier`, in score order, and the centre each one is nearest to. */
-export const POINT_CLASSES: readonly { readonly label: string; readonly centre: readonly [number, number] }[] = [
+export const POINT_CLASSES: readonly {
+  readonly label: string;
+  readonly centre: readonly [number, number];
+}[] = [
   { label: 'north', centre: [0, 2] },
   { label: 'south_west', centre: [-2, -1] },
   { label: 'south_east', centre: [2, -1] },
