@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { HALF_PLUS_TWO_SIGNATURES, POINT_SIGNATURES } from '../fixtures/example-signatures.js';
 import { type GrpcClient, grpcCall, grpcClient, grpcError } from '../fixtures/grpc-client.js';
 import { getJson, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 
@@ -10,21 +11,8 @@ import { getJson, postJson, startTestServer, type TestServer } from '../fixtures
  * The signatures are declared in the config, as config/server.yaml declares them.
  */
 
-export const HALF_PLUS_TWO_SIGNATURES = {
-  regress_x_to_y: { method: 'regress', inputs: { x: 'x' }, values: 'y' },
-  classify_x_to_y: { method: 'classify', inputs: { x: 'x' }, scores: 'y' },
-};
-export const POINT_SIGNATURES = {
-  classify: {
-    method: 'classify',
-    inputs: { point: 'point' },
-    scores: 'probabilities',
-    labels_file: 'models/point_classifier/labels.txt',
-  },
-};
-
 /** A gRPC tf.Example with float features. */
-export function floatExample(features: Record<string, number[]>) {
+function floatExample(features: Record<string, number[]>) {
   const feature: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(features)) feature[k] = { float_list: { value: v } };
   return { features: { feature } };
