@@ -39,6 +39,8 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  enable_model_warmup?: boolean;
+  num_request_iterations_for_warmup?: number;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
 export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
@@ -50,6 +52,7 @@ interface RawConfig {
     grpc_port: number;
     file_system_poll_wait_seconds: number;
     model_config_file_poll_wait_seconds: number;
+    config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     log_level: string;
@@ -61,9 +64,13 @@ interface RawConfig {
       max_grpc_message_bytes: number;
       max_queued_requests: number;
     };
+    prometheus: { enable: boolean; path: string };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
-  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  devices: Record<
+    string,
+    { workers?: number; intra_op_threads?: number; inter_op_threads?: number; memory_budget_bytes?: number }
+  >;
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
@@ -123,6 +130,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     drainTimeoutMs: s.drain_timeout_ms,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
+    prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,
@@ -145,6 +153,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+    configFilePollIntervalMs: Math.round(s.config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
 }
@@ -180,6 +189,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     name,
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
+    interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
   }));
 }
