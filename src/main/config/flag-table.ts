@@ -242,9 +242,9 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
     name: 'num_request_iterations_for_warmup',
     kind: 'int',
     arg: 'N',
-    tfDefault: '1',
-    min: 1,
-    mapsTo: 'model_defaults.num_request_iterations_for_warmup',
+    tfDefault: '0',
+    min: 0,
+    mapsTo: 'model_defaults.num_request_iterations_for_warmup (0 = one pass over the records)',
   },
   {
     name: 'enable_grpc_healthcheck_service',

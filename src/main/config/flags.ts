@@ -134,8 +134,8 @@ function applyFlags(
   const modelName = v.get('model_name') as string | undefined;
   const basePath = v.get('model_base_path') as string | undefined;
   if (basePath !== undefined) {
-    const models = (raw.models ??= []) as unknown[];
-    models.push({ name: modelName ?? 'default', base_path: path.resolve(ctx.cwd, basePath) });
+    raw.models ??= [];
+    (raw.models as unknown[]).push({ name: modelName ?? 'default', base_path: path.resolve(ctx.cwd, basePath) });
   }
   for (const f of FLAG_TABLE) {
     if (f.noEffect && v.has(f.name)) warn(`--${f.name} has no effect in tensorserve: ${f.noEffect}`);
