@@ -135,7 +135,10 @@ function applyFlags(
   const basePath = v.get('model_base_path') as string | undefined;
   if (basePath !== undefined) {
     raw.models ??= [];
-    (raw.models as unknown[]).push({ name: modelName ?? 'default', base_path: path.resolve(ctx.cwd, basePath) });
+    (raw.models as unknown[]).push({
+      name: modelName ?? 'default',
+      base_path: path.resolve(ctx.cwd, basePath),
+    });
   }
   for (const f of FLAG_TABLE) {
     if (f.noEffect && v.has(f.name)) warn(`--${f.name} has no effect in tensorserve: ${f.noEffect}`);

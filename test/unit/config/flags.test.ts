@@ -417,7 +417,10 @@ const ROWS: readonly Row[] = [
   {
     flag: 'enable_model_warmup',
     argv: [...withYaml, '--enable_model_warmup=false'],
-    expect: (c) => assert.equal(c.config.modelDefaults.enable_model_warmup, false),
+    expect: (c) => {
+      assert.equal(c.config.modelDefaults.enable_model_warmup, false);
+      assert.equal(c.config.models[0].warmup?.enabled, false);
+    },
   },
   {
     flag: 'enable_model_warmup',
@@ -427,7 +430,7 @@ const ROWS: readonly Row[] = [
   {
     flag: 'num_request_iterations_for_warmup',
     argv: [...one, '--num_request_iterations_for_warmup=3'],
-    expect: (c) => assert.equal(c.config.modelDefaults.num_request_iterations_for_warmup, 3),
+    expect: (c) => assert.equal(c.config.models[0].warmup?.iterations, 3),
   },
   noEffect('enable_grpc_healthcheck_service', [...one, '--enable_grpc_healthcheck_service=true']),
   { flag: 'version', argv: ['--version'], expect: () => {} },
