@@ -3,8 +3,11 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
+import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
+import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
@@ -27,6 +30,12 @@ type RawBatching = Partial<Record<string, unknown>> & {
   max_queue_size?: number;
   default_queue_timeout_micros?: number;
 };
+type RawWarmupDecl = {
+  batch_sizes?: number[];
+  data?: 'zero' | 'random';
+  count?: number;
+  dims?: Record<string, number[]>;
+};
 type RawPolicy = { latest?: { num_versions?: number }; all?: object; specific?: { versions: number[] } };
 export interface RawModel {
   name: string;
@@ -40,9 +49,19 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  signatures?: Record<string, RawExampleSignature>;
+  enable_model_warmup?: boolean;
+  num_request_iterations_for_warmup?: number;
+  max_warmup_records?: number;
+  warmup_timeout_ms?: number;
+  warmup?: RawWarmupDecl[];
+  transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 interface RawConfig {
   server: {
@@ -51,6 +70,7 @@ interface RawConfig {
     grpc_port: number;
     file_system_poll_wait_seconds: number;
     model_config_file_poll_wait_seconds: number;
+    config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     log_level: string;
@@ -62,9 +82,13 @@ interface RawConfig {
       max_grpc_message_bytes: number;
       max_queued_requests: number;
     };
+    prometheus: { enable: boolean; path: string };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
-  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  devices: Record<
+    string,
+    { workers?: number; intra_op_threads?: number; inter_op_threads?: number; memory_budget_bytes?: number }
+  >;
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
@@ -124,6 +148,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     drainTimeoutMs: s.drain_timeout_ms,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
+    prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,
@@ -146,6 +171,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+    configFilePollIntervalMs: Math.round(s.config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
 }
@@ -181,6 +207,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     name,
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
+    interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
   }));
 }
@@ -208,6 +235,28 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
+    warmup: buildWarmup(m, defaults),
+    transitionPolicy: m.transition_policy ?? defaults.transition_policy,
+  };
+}
+
+/** A model's warmup options: its own keys, then `model_defaults`, then TF Serving's defaults. */
+function buildWarmup(m: RawModel, defaults: ModelDefaults): WarmupOptions {
+  const d = DEFAULT_WARMUP;
+  const iterations = m.num_request_iterations_for_warmup ?? defaults.num_request_iterations_for_warmup ?? 0;
+  const declared = m.warmup ?? defaults.warmup ?? [];
+  return {
+    enabled: m.enable_model_warmup ?? defaults.enable_model_warmup ?? d.enabled,
+    iterations: Math.max(1, iterations),
+    maxRecords: m.max_warmup_records ?? defaults.max_warmup_records ?? d.maxRecords,
+    timeoutMs: m.warmup_timeout_ms ?? defaults.warmup_timeout_ms ?? d.timeoutMs,
+    declared: declared.map((w) => ({
+      batchSizes: w.batch_sizes ?? [1],
+      data: w.data ?? 'zero',
+      count: w.count ?? 1,
+      dims: w.dims ?? {},
+    })),
   };
 }
 

@@ -2,10 +2,12 @@ import type { BatchTimings } from '../../batching/executor.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
+import type { ExampleSignature } from '../config/example-signatures.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
 import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
 import type { InFlightGate } from '../tenancy/in-flight-gate.js';
+import { exampleSignatureDefs } from './example-signature-defs.js';
 import type {
   CallerIdentity,
   InferenceCore,
@@ -13,7 +15,12 @@ import type {
   PredictCall,
   PredictResult,
 } from './inference-core.js';
-import { selectOutputs, validateInputs } from './input-validation.js';
+import {
+  NUL_TRUNCATING_PLATFORMS,
+  rejectNulStrings,
+  selectOutputs,
+  validateInputs,
+} from './input-validation.js';
 import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */
@@ -77,6 +84,8 @@ export interface PredictionServiceOptions {
   readonly inFlight?: InFlightGate;
   /** Called once per predict, success or failure. Must not throw. */
   readonly observe?: (o: PredictObservation) => void;
+  /** Declared tf.Example signatures of a model by its internal name, for metadata. */
+  readonly exampleSignatures?: (internal: string) => Readonly<Record<string, ExampleSignature>> | undefined;
   /** Reloads models through the same path as a config file reload (set by the server). */
   readonly reload?: (models: readonly ModelConfig[]) => Promise<void>;
 }
@@ -132,6 +141,8 @@ export class PredictionService implements InferenceCore {
         }
         const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature) : call.inputs;
         rows = validateInputs(call.model, handle.signature, inputs, this.opts.maxTensorElements);
+        if (NUL_TRUNCATING_PLATFORMS.has(handle.platform))
+          rejectNulStrings(call.model, handle.platform, inputs);
         const outputNames = selectOutputs(call.model, handle.signature, call.outputFilter);
         if (call.deadline !== undefined && call.deadline <= Date.now()) {
           throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');
@@ -197,12 +208,16 @@ export class PredictionService implements InferenceCore {
     const internal = this.opts.namespace.resolve(caller, model);
     const handle = this.acquire(model, internal, selector);
     try {
+      const declared = this.opts.exampleSignatures?.(internal);
       return {
         model,
         version: handle.version,
         platform: handle.platform,
         signatureName: DEFAULT_SIGNATURE_NAME,
         signature: handle.signature as Signature,
+        ...(declared === undefined
+          ? {}
+          : { extraSignatures: exampleSignatureDefs(declared, handle.signature) }),
         availableVersions: this.opts.servables.availableVersions(internal),
       };
     } finally {
