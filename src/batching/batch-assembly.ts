@@ -28,8 +28,15 @@ export function rowsOf(inputs: TensorMap): number {
  * non-batch dims. Requests with different keys are not mixed unless padding is on.
  */
 export function shapeKeyOf(inputs: TensorMap): string {
+  const names = Object.keys(inputs);
+  if (names.length > 1) names.sort();
   let key = '';
-  for (const name of Object.keys(inputs).sort()) key += `${name}:${inputs[name].shape.slice(1).join(',')};`;
+  for (const name of names) {
+    const shape = inputs[name].shape;
+    key += `${name}:`;
+    for (let d = 1; d < shape.length; d++) key += d === 1 ? `${shape[d]}` : `,${shape[d]}`;
+    key += ';';
+  }
   return key;
 }
 

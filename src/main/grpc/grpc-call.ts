@@ -120,19 +120,13 @@ function contextOf(
         : new ServingError('CANCELLED', 'The client cancelled the call'),
     );
   call.on('cancelled', onCancel);
-  let timer: NodeJS.Timeout | undefined;
-  if (deadline !== undefined) {
-    timer = setTimeout(
-      () => controller.abort(new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded')),
-      Math.max(0, deadline - Date.now()),
-    );
-    timer.unref();
-  }
+  // No timer for the deadline: the batch scheduler (one timer per model queue) and the
+  // in-flight gate drop the request at `deadline`, and grpc-js cancels the call when the
+  // client's deadline passes.
   const caller = env.authenticate?.(credentialsOf(call));
   return {
     ctx: { deadline, signal: controller.signal, caller, requestId },
     done: () => {
-      if (timer) clearTimeout(timer);
       call.removeListener('cancelled', onCancel);
     },
   };

@@ -111,6 +111,8 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    // Channelz keeps per-call statistics (a Date and counters per call) nobody reads here.
+    'grpc.enable_channelz': 0,
   });
   const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
     server.addService(withFastCodecs(name, serviceDefinition(protos, name)), impl);

@@ -1,0 +1,296 @@
+/**
+ * Issue 11's latency and protocol benchmark, in one run: the example CNN served by
+ * tensorserve (batching 32 / 1000 µs) over REST JSON, v2 binary, gRPC Predict
+ * (tensor_content) and gRPC ModelInfer (raw contents) at --connections (64) and at one
+ * connection, beside the front ends' ceilings (echo-server.ts: fastify and grpc-js answering
+ * without inference) and the in-process batch-1 time. With --baseline <repo root> (a checkout
+ * of an older commit, built) every tensorserve row runs on both builds, alternating, so
+ * before/after figures come from the same minutes of the same machine.
+ *
+ * Each row also reports the server's main-thread CPU time per request, in µs: the main
+ * thread's utime + stime from /proc/<pid>/task/<pid>/stat over the measured interval,
+ * divided by the requests answered. (That is event-loop busy time, i.e. event-loop
+ * utilization × wall time, without the time the thread waited for a CPU on a shared box.)
+ *
+ *   npm run bench:latency -- [--baseline <dir>] [--duration 5] [--warmup 1] [--connections 64]
+ *     [--workers 1] [--rounds 1] [--out load-tests/results]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  Flags,
+  machineInfo,
+  machineLine,
+  publishResults,
+  ratio,
+  tempDir,
+  withCleanup,
+} from './bench-common.js';
+import { measureEngineCeiling } from './engine-ceiling.js';
+import type { LoadResult } from './latency.js';
+import { scrape, serverStats } from './prometheus.js';
+import { protocolLoad } from './protocol-load.js';
+import { cnnImage, type Protocol } from './scenarios.js';
+import { freePort, LOAD_TESTS_DIR, REPO_ROOT, type ServerProcess, spawnServer } from './server-process.js';
+import { markdownTable, textTable } from './sweep-output.js';
+
+const USAGE = `Usage: npm run bench:latency -- [--baseline <repo root>] [--duration 5] [--warmup 1]
+  [--connections 64] [--workers 1] [--rounds 1] [--out load-tests/results]`;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const CLK_TCK = 100;
+
+interface Row {
+  readonly server: string;
+  readonly protocol: Protocol;
+  readonly connections: number;
+  readonly result: LoadResult;
+  readonly meanBatch: number | undefined;
+  /** Main-thread CPU µs per answered request. */
+  readonly mainUs: number | undefined;
+}
+
+/** utime + stime of the process's main thread, in seconds (Linux only). */
+function mainThreadCpuS(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(
+  srv: ServerProcess,
+  name: string,
+  protocol: Protocol,
+  connections: number,
+  o: { durationS: number; warmupS: number; model: string; scrapes: boolean },
+): Promise<Row> {
+  const load = protocolLoad(protocol, srv, o.model, [cnnImage(1)]);
+  await load.check();
+  if (o.warmupS > 0) await load.run(connections, o.warmupS);
+  const before = o.scrapes ? await scrape(srv.restUrl, o.model) : undefined;
+  const cpu0 = mainThreadCpuS(srv.pid);
+  const result = await load.run(connections, o.durationS);
+  const cpu1 = mainThreadCpuS(srv.pid);
+  const after = o.scrapes ? await scrape(srv.restUrl, o.model) : undefined;
+  const stats = serverStats(before, after);
+  const mainUs =
+    cpu0 === undefined || cpu1 === undefined || result.ok === 0
+      ? undefined
+      : ((cpu1 - cpu0) * 1e6) / result.ok;
+  log(
+    `  ${name} ${protocol} x${connections}: ${result.throughput.toFixed(0)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, ` +
+      `p99 ${result.latencyMs.p99.toFixed(2)} ms, main ${mainUs?.toFixed(0) ?? '?'} µs/req` +
+      (result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : ''),
+  );
+  return { server: name, protocol, connections, result, meanBatch: stats.meanBatchSize, mainUs };
+}
+
+/** tensorserve of one build (`root` holds dist/src/main/cli.js) on a config written to `dir`. */
+async function startBuild(root: string, name: string, dir: string, workers: number): Promise<ServerProcess> {
+  const config = {
+    server: { host: '127.0.0.1', log_level: 'warn', file_system_poll_wait_seconds: 0 },
+    devices: { cpu: { workers, intra_op_threads: 1 } },
+    models: [
+      {
+        name: 'cnn',
+        base_path: path.join(REPO_ROOT, 'models', 'cnn'),
+        batching: { max_batch_size: 32, batch_timeout_micros: 1000 },
+      },
+    ],
+  };
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const restPort = await freePort();
+  const grpcPort = await freePort();
+  return spawnServer({
+    name,
+    script: path.join(root, 'dist', 'src', 'main', 'cli.js'),
+    args: [
+      '--config',
+      file,
+      '--rest_api_port',
+      String(restPort),
+      '--port',
+      String(grpcPort),
+      '--host',
+      '127.0.0.1',
+    ],
+    restPort,
+    grpcPort,
+    readyPath: '/v2/health/ready',
+    cwd: root,
+  });
+}
+
+async function startEcho(): Promise<ServerProcess> {
+  const restPort = await freePort();
+  const grpcPort = await freePort();
+  return spawnServer({
+    name: 'echo',
+    script: path.join(LOAD_TESTS_DIR, 'echo-server.js'),
+    args: ['--port', String(restPort), '--grpc-port', String(grpcPort)],
+    restPort,
+    grpcPort,
+    readyPath: '/readyz',
+  });
+}
+
+async function withServer<T>(
+  start: Promise<ServerProcess>,
+  body: (s: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const s = await start;
+  try {
+    return await body(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+const PROTOCOLS: Protocol[] = ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer'];
+
+async function main(): Promise<void> {
+  const flags = new Flags(process.argv.slice(2), USAGE);
+  const o = {
+    durationS: flags.num('duration', 5),
+    warmupS: flags.num('warmup', 1),
+    connections: flags.num('connections', 64),
+    workers: flags.num('workers', 1),
+    rounds: flags.num('rounds', 1),
+  };
+  const baseline = flags.str('baseline', '');
+  const machine = machineInfo();
+  const tmp = tempDir('tensorserve-latency-');
+  const builds: [string, string][] = baseline
+    ? [
+        ['baseline', path.resolve(baseline)],
+        ['tensorserve', REPO_ROOT],
+      ]
+    : [['tensorserve', REPO_ROOT]];
+  const rows: Row[] = [];
+  let batch1Us = Number.NaN;
+  await withCleanup(
+    async () => {
+      log('echo servers (front-end ceilings):');
+      await withServer(startEcho(), async (srv) => {
+        for (const p of PROTOCOLS)
+          rows.push(await measure(srv, 'echo', p, o.connections, { ...o, model: 'cnn', scrapes: false }));
+      });
+      for (let round = 0; round < o.rounds; round++) {
+        for (const [name, root] of builds) {
+          log(`${name} (${root}):`);
+          await withServer(startBuild(root, name, tmp.dir, o.workers), async (srv) => {
+            const m = { ...o, model: 'cnn', scrapes: true };
+            for (const p of PROTOCOLS) rows.push(await measure(srv, name, p, o.connections, m));
+            for (const p of ['v2-binary', 'rest-json'] as Protocol[])
+              rows.push(await measure(srv, name, p, 1, m));
+          });
+        }
+      }
+      log('engine, in process:');
+      const ceiling = await measureEngineCeiling({
+        modelPath: path.join(REPO_ROOT, 'models', 'cnn', '1', 'model.onnx'),
+        rowShape: [28, 28, 1],
+        threads: 1,
+        secondsPerPoint: 0.5,
+      });
+      const at1 = ceiling.points.find((p) => p.batchSize === 1);
+      batch1Us = at1 ? 1e6 / at1.samplesPerS : Number.NaN;
+    },
+    async () => tmp.dispose(),
+  );
+
+  const find = (server: string, protocol: string, conns: number) =>
+    rows.filter((r) => r.server === server && r.protocol === protocol && r.connections === conns);
+  const mean = (rs: Row[], f: (r: Row) => number | undefined) => {
+    const v = rs.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    return v.length === 0 ? undefined : v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  const header = [
+    'server',
+    'protocol',
+    'conns',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'mean batch',
+    'main µs/req',
+    'vs echo',
+    'vs baseline',
+    'errors',
+  ];
+  const f = (n: number | undefined, d = 2) => (n === undefined ? 'n/a' : n.toFixed(d));
+  const cells = rows.map((r) => {
+    const echo = find('echo', r.protocol, r.connections)[0];
+    const base =
+      r.server === 'tensorserve'
+        ? mean(find('baseline', r.protocol, r.connections), (x) => x.result.throughput)
+        : undefined;
+    return [
+      r.server,
+      r.protocol,
+      String(r.connections),
+      r.result.throughput.toFixed(0),
+      r.result.latencyMs.p50.toFixed(2),
+      r.result.latencyMs.p99.toFixed(2),
+      f(r.meanBatch),
+      f(r.mainUs, 0),
+      echo && r.server !== 'echo' ? ratio(r.result.throughput, echo.result.throughput) : '',
+      base !== undefined ? ratio(r.result.throughput, base) : '',
+      String(r.result.errors),
+    ];
+  });
+  const checks: string[] = [];
+  for (const name of builds.map((b) => b[0])) {
+    const p50 = (p: Protocol) => mean(find(name, p, 1), (r) => r.result.latencyMs.p50);
+    const tput = (p: Protocol) => mean(find(name, p, o.connections), (r) => r.result.throughput);
+    const p99 = (p: Protocol) => mean(find(name, p, o.connections), (r) => r.result.latencyMs.p99);
+    const bin = tput('v2-binary') ?? 0;
+    const echoBin = find('echo', 'v2-binary', o.connections)[0]?.result.throughput ?? 0;
+    checks.push(
+      `${name}: 1-conn p50 - in-process batch-1 (${batch1Us.toFixed(0)} µs): v2 binary ${f(((p50('v2-binary') ?? 0) - batch1Us / 1000) * 1000, 0)} µs (target <= 150), ` +
+        `REST JSON ${f(((p50('rest-json') ?? 0) - batch1Us / 1000) * 1000, 0)} µs (target <= 300); ` +
+        `mean batch at ${o.connections} REST JSON ${f(mean(find(name, 'rest-json', o.connections), (r) => r.meanBatch))} (target >= 16); ` +
+        `gRPC Predict ${ratio(tput('grpc-predict') ?? 0, bin)} / ModelInfer ${ratio(tput('grpc-infer') ?? 0, bin)} of v2 binary req/s (target >= 0.8x), ` +
+        `p99 ${ratio(p99('grpc-predict') ?? 0, p99('v2-binary') ?? 1)} / ${ratio(p99('grpc-infer') ?? 0, p99('v2-binary') ?? 1)} of v2 binary's (target <= 2x); ` +
+        `v2 binary ${ratio(bin, echoBin)} of the fastify echo (target >= 0.6x)`,
+    );
+  }
+  const context = {
+    machine: machineLine(machine),
+    command: `npm run bench:latency -- ${process.argv.slice(2).join(' ')}`.trim(),
+    settings: o,
+    batch1Us,
+  };
+  const notes = [
+    `${context.machine}; ${o.workers} worker(s), intra_op_threads 1, max_batch_size 32, batch_timeout_micros 1000 (each build's defaults otherwise); ${o.warmupS} s warm-up + ${o.durationS} s per row; closed loop; load generator on the same cores.`,
+    "main µs/req: the server main thread's CPU time (utime+stime, /proc) over the measured interval / answered requests.",
+    `in-process batch-1 run of the CNN: ${batch1Us.toFixed(0)} µs.`,
+  ];
+  const text = [...notes, '', textTable(header, cells), '', ...checks].join('\n');
+  const md = [
+    '# Latency benchmark',
+    '',
+    `Command: \`${context.command}\`.`,
+    '',
+    ...notes.map((n) => `- ${n}`),
+    '',
+    markdownTable(header, cells),
+    '',
+    ...checks.map((c) => `- ${c}`),
+    '',
+  ].join('\n');
+  publishResults(
+    'latency-bench',
+    { ...context, machineInfo: machine, rows, checks },
+    text,
+    md,
+    flags.str('out', path.join(REPO_ROOT, 'load-tests', 'results')),
+  );
+}
+
+await main();
