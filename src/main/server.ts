@@ -15,6 +15,8 @@ import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.j
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
+import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
+import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
@@ -23,6 +25,7 @@ import { UtilizationWindow } from './metrics/utilization-window.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
+import { ExampleInference } from './serving/classify-regress.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
@@ -50,6 +53,8 @@ export class TensorServe {
   readonly manager: ServableManager;
   readonly metrics: ServerMetrics;
   readonly core: PredictionService;
+  /** Classify, Regress and MultiInference over the core, for the front ends. */
+  readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
   private readonly watcher: ConfigWatcher | undefined;
@@ -105,18 +110,29 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
-    this.loader = new PoolVersionLoader(this.pools, this.scheduler, this.tenancy.budget, (v, r) =>
-      logger.info(
-        {
-          model: v.model,
-          version: v.version,
-          device: v.device,
-          tenant: v.tenant,
-          estimated_bytes: r.estimatedBytes,
-          measured_bytes: r.measuredBytes,
-        },
-        'model version memory',
-      ),
+    const warmup = new WarmupRunner({
+      queue: this.scheduler,
+      maxTensorElements: config.limits.maxTensorElements,
+      logger,
+      observe: registerWarmupMetrics(this.metrics.registry),
+    });
+    this.loader = new PoolVersionLoader(
+      this.pools,
+      this.scheduler,
+      this.tenancy.budget,
+      (v, r) =>
+        logger.info(
+          {
+            model: v.model,
+            version: v.version,
+            device: v.device,
+            tenant: v.tenant,
+            estimated_bytes: r.estimatedBytes,
+            measured_bytes: r.measuredBytes,
+          },
+          'model version memory',
+        ),
+      warmup,
     );
     this.manager = new ServableManager({
       loader: this.loader,
@@ -134,7 +150,12 @@ export class TensorServe {
       maxTensorElements: config.limits.maxTensorElements,
       observe: (o) => this.metrics.recordRequest(o),
       reload: (models) => this.reloadModels(models),
+      exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
+    this.examples = new ExampleInference(
+      this.core,
+      (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
+    );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
@@ -222,6 +243,7 @@ export class TensorServe {
         apply: (models) => this.manager.setModels(models),
       });
       this.rest = await startRestServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.restPort,
         tls: c.tls,
@@ -274,6 +296,7 @@ export class TensorServe {
     if (c.grpcPort >= 0) {
       const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,

@@ -7,6 +7,7 @@ import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
 import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
@@ -47,6 +48,7 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  signatures?: Record<string, RawExampleSignature>;
   enable_model_warmup?: boolean;
   num_request_iterations_for_warmup?: number;
   max_warmup_records?: number;
@@ -55,7 +57,10 @@ export interface RawModel {
   transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 interface RawConfig {
   server: {
@@ -229,6 +234,7 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
     warmup: buildWarmup(m, defaults),
     transitionPolicy: m.transition_policy ?? defaults.transition_policy,
   };
