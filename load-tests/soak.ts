@@ -68,6 +68,13 @@ async function runRestLoad(
   return recorder.result(concurrency, (performance.now() - started) / 1000);
 }
 
+/** Median of the samples (NaN for none). */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -101,6 +108,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   try {
     for (let w = 0; w < windows; w++) {
+      const rssSamples: number[] = [];
+      const sampler = setInterval(() => rssSamples.push(rssMiB(server.pid)), 1000);
       const [restJson, v2Binary, grpcPredict, grpcInfer] = await Promise.all([
         runRestLoad(server.restUrl, tfsJsonRequest('cnn', cnn), concurrency, windowS),
         runRestLoad(server.restUrl, v2BinaryRequest('half_plus_two', small), concurrency, windowS),
@@ -127,13 +136,14 @@ async function main(): Promise<void> {
         'grpc-predict cnn': grpcPredict,
         'grpc-infer hpt_tfjs': grpcInfer,
       };
+      clearInterval(sampler);
       const metrics = parsePrometheus(await (await fetch(`${server.restUrl}/metrics`)).text());
       const errors = Object.values(results).reduce((n, r) => n + r.errors, 0);
       failed += errors;
       const row: Window = {
         index: w + 1,
         endS: Math.round((performance.now() - started) / 1000),
-        rssMiB: rssMiB(server.pid),
+        rssMiB: median(rssSamples),
         heapMiB: (metrics.get('nodejs_heap_size_used_bytes') ?? Number.NaN) / 2 ** 20,
         fds: openFds(server.pid),
         lagP99Ms: (metrics.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
