@@ -3,6 +3,12 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
+import {
+  connectionsSchema,
+  grpcConnectionSchema,
+  MAX_TIMER_MS,
+  shutdownDelaySchema,
+} from './connection-config.js';
 import { tenancySchemaProperties } from './tenant-config.js';
 
 /** pino's levels, for `server.log_level` and `--log_level`. */
@@ -97,7 +103,12 @@ export const serverConfigSchema = {
         file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: 1 },
         model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
         default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
-        drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
+        // Upper bound from SIGTERM/SIGINT to exit, the shutdown delay included.
+        drain_timeout_ms: { ...nonNegativeInt, maximum: MAX_TIMER_MS, default: 30000 },
+        // Readiness is false but requests are still accepted for this long after the signal.
+        shutdown_delay_ms: shutdownDelaySchema,
+        connections: connectionsSchema,
+        grpc: grpcConnectionSchema,
         log_level: { enum: LOG_LEVELS, default: 'info' },
         // Fraction of successful requests that get an access log line; failed ones (HTTP
         // status >= 400, gRPC status not OK) always do. 0.01 keeps busy servers' logs small.

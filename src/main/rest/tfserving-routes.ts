@@ -73,7 +73,7 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
           `The :${m[4]} API is not implemented by tensorserve yet; use :predict with the model's serving_default signature`,
         );
       }
-      const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
+      const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller, opts.maxDeadlineMs);
       const maxDepth = opts.limits.maxJsonDepth;
       // A plain numeric body skips JSON.parse (tfs-fast-predict.ts); anything else, and any
       // body whose tensor the fast path declines, takes the general path below.
