@@ -27,6 +27,8 @@ export function settingsFromDefaults(defaults: ModelDefaults): (name: string) =>
     loadRetries: m.loadRetries,
     loadRetryIntervalMs: m.loadRetryIntervalMs,
     tenant: undefined,
+    warmup: m.warmup,
+    transitionPolicy: m.transitionPolicy,
   };
   return () => settings;
 }

@@ -27,7 +27,14 @@ export interface ModelConfigObject {
 /** What a model takes that ModelServerConfig cannot express: placement, batching, retries, tenant. */
 export type ModelSettings = Pick<
   ModelConfig,
-  'device' | 'instances' | 'batching' | 'loadRetries' | 'loadRetryIntervalMs' | 'tenant'
+  | 'device'
+  | 'instances'
+  | 'batching'
+  | 'loadRetries'
+  | 'loadRetryIntervalMs'
+  | 'tenant'
+  | 'warmup'
+  | 'transitionPolicy'
 >;
 
 /** Settings used when the server gives none: CPU, default batching, TF Serving's retry defaults. */
@@ -120,6 +127,8 @@ export function modelServerConfigToModels(
       loadRetries: s.loadRetries,
       loadRetryIntervalMs: s.loadRetryIntervalMs,
       tenant: s.tenant,
+      ...(s.warmup === undefined ? {} : { warmup: s.warmup }),
+      ...(s.transitionPolicy === undefined ? {} : { transitionPolicy: s.transitionPolicy }),
     });
   });
 }

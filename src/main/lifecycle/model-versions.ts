@@ -7,7 +7,7 @@ import type { LifecycleLogger } from './logger.js';
 import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
 import { type LabelMap, labelVersion, servableLoading, servableNotFound } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
-import type { TransitionPolicy } from './transition-policy.js';
+import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
 
 /** One public state change of one version (metrics and logs listen to these). */
@@ -28,6 +28,7 @@ export interface ModelVersionsDeps {
   readonly loader: VersionLoader;
   readonly clock: LifecycleClock;
   readonly logger: LifecycleLogger;
+  /** The server's default; a model's `transitionPolicy` overrides it. */
   readonly policy: TransitionPolicy;
   readonly emit: (event: VersionChangeEvent) => void;
   /** After every harness transition; the manager schedules a reconcile of this model. */
@@ -199,13 +200,14 @@ export class ModelVersions {
     if (config !== undefined) {
       for (const version of this.wanted) if (!this.slots.has(version)) this.addSlot(config, version);
     }
+    const policy = config?.transitionPolicy ? TRANSITION_POLICIES[config.transitionPolicy] : this.deps.policy;
     for (;;) {
       const snapshot = [...this.slots.values()].map((s) => ({
         version: s.harness.version,
         state: s.harness.versionState,
         wanted: this.wanted.has(s.harness.version),
       }));
-      const action = this.deps.policy(snapshot);
+      const action = policy(snapshot);
       if (action === undefined) return;
       const slot = this.slots.get(action.version)!;
       if (action.kind === 'load') {
