@@ -11,6 +11,7 @@ import type { ConnectionBudget } from '../net/connection-budget.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { registerArrivalAdmission } from './arrival-admission.js';
+import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encoding.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { HttpConnections } from './http-connections.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
@@ -118,6 +119,12 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
           }),
         );
     }
+    if (e.code === UNSUPPORTED_ENCODING) {
+      return reply
+        .code(415)
+        .type('application/json')
+        .send(JSON.stringify({ error: e.message }));
+    }
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
       return sendError(reply, new ServingError('INVALID_ARGUMENT', e.message));
     }
@@ -135,6 +142,7 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
     );
   });
+  registerContentDecoding(app, opts.limits.maxBodyBytes);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
