@@ -13,6 +13,7 @@ import {
   type RawGrpcConnections,
   resolveShutdownDelay,
 } from './connection-config.js';
+import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
@@ -53,6 +54,7 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  signatures?: Record<string, RawExampleSignature>;
   enable_model_warmup?: boolean;
   num_request_iterations_for_warmup?: number;
   max_warmup_records?: number;
@@ -61,7 +63,10 @@ export interface RawModel {
   transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 interface RawConfig {
   server: {
@@ -70,6 +75,7 @@ interface RawConfig {
     grpc_port: number;
     file_system_poll_wait_seconds: number;
     model_config_file_poll_wait_seconds: number;
+    config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     shutdown_delay_ms?: number;
@@ -84,9 +90,13 @@ interface RawConfig {
       max_grpc_message_bytes: number;
       max_queued_requests: number;
     };
+    prometheus: { enable: boolean; path: string };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
-  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  devices: Record<
+    string,
+    { workers?: number; intra_op_threads?: number; inter_op_threads?: number; memory_budget_bytes?: number }
+  >;
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
@@ -150,6 +160,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     connections,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
+    prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,
@@ -172,6 +183,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+    configFilePollIntervalMs: Math.round(s.config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
 }
@@ -207,6 +219,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     name,
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
+    interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
   }));
 }
@@ -234,6 +247,7 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
     warmup: buildWarmup(m, defaults),
     transitionPolicy: m.transition_policy ?? defaults.transition_policy,
   };

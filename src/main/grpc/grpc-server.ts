@@ -3,6 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { GrpcConnectionSettings } from '../config/connection-config.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { MAX_TIMER_MS } from '../net/deadline-cap.js';
+import type { ExampleInference } from '../serving/classify-regress.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
 import { GrpcConnections, grpcConnectionOptions } from './grpc-connections.js';
@@ -44,6 +45,8 @@ export interface GrpcServerOptions {
   readonly serverInfo?: ServerInfo;
   /** How often health watchers re-check `core.ready()` (default 1000 ms). */
   readonly healthPollMs?: number;
+  /** Classify, Regress and MultiInference; UNIMPLEMENTED when absent. */
+  readonly examples?: ExampleInference;
   /** Directory holding the .proto files (default: found above this module). */
   readonly protoDir?: string;
   /** HTTP/2 idle, age and keepalive timers (server.grpc); grpc-js defaults when absent. */
@@ -135,7 +138,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   });
   const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
     server.addService(serviceDefinition(protos, name), impl);
-  add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec));
+  add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec, opts.examples));
   add('tensorflow.serving.ModelService', modelServiceHandlers(core, env, opts.reload ?? {}));
   add(
     'inference.GRPCInferenceService',
