@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/config-error.js';
-import { parseFlags, resolveCommandLine, USAGE } from './config/flags.js';
+import { type Flags, parseFlags, resolveCommandLine, USAGE } from './config/flags.js';
+import type { ServerConfig } from './config/server-config.js';
 import { packageVersion } from './grpc/grpc-protos.js';
+import { ConfigReloader } from './lifecycle/config-reloader.js';
+import { reloadOnSighup } from './lifecycle/reload-signal.js';
 import { createLogger } from './logging/create-logger.js';
 import { TensorServe } from './server.js';
 
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
   for (const line of warnings) logger.warn(line);
   // The ports listen at once; models load behind them while readiness is false.
   const server = await TensorServe.start(config, { logger, waitForModels: false });
+  watchConfig(server, flags, config);
   installSignalHandlers(server);
 }
 
@@ -61,6 +65,23 @@ function installSignalHandlers(server: TensorServe): void {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/**
+ * Hot reload: the whole command line is read again (flags still win over the YAML) every
+ * `server.config_file_poll_wait_seconds` when there is a --config YAML, and on SIGHUP.
+ */
+function watchConfig(server: TensorServe, flags: Flags, config: ServerConfig): void {
+  const reloader = new ConfigReloader({
+    current: config,
+    read: () => resolveCommandLine(flags).config,
+    apply: (next, current) => server.reloadConfig(next, current),
+    intervalMs: flags.config ? config.configFilePollIntervalMs : 0,
+    logger: server.logger,
+    source: flags.config ?? 'flags',
+  });
+  reloader.start();
+  reloadOnSighup(() => void reloader.reload('signal'));
 }
 
 main().catch((err: unknown) => {
