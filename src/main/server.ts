@@ -222,7 +222,11 @@ export class TensorServe {
         if (server.shutdownSequence !== undefined) return;
         server.manager.start();
         server.watcher?.start();
-        logger.info({ ready: server.core.ready() }, 'initial models loaded');
+        // Logged once the initial models have loaded (or failed: `ready` says which).
+        logger.info(
+          { rest_port: server.restPort, grpc_port: server.grpcPort, ready: server.core.ready() },
+          'tensorserve ready',
+        );
       },
       (err: unknown) => logger.error({ err }, 'initial model load failed'),
     );
