@@ -1,3 +1,15 @@
+/** Largest delay Node's timers honour (2^31 - 1 ms); a longer one fires after 1 ms, with a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A timer delay Node honours: negative and NaN become 0, anything above MAX_TIMER_MS becomes
+ * MAX_TIMER_MS (so no TimeoutOverflowWarning, which is not JSON, reaches the logs).
+ */
+export function safeDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 /** Opaque handle of a timer set through a Clock. */
 export type TimerHandle = unknown;
 
@@ -40,7 +52,7 @@ export const systemClock: Clock = {
   setTimer: (cb, ms) => {
     const timer: SystemTimer = { cleared: false, timeout: undefined, immediate: undefined };
     if (ms >= SUB_MS_WAIT_LIMIT_MS) {
-      timer.timeout = setTimeout(cb, ms);
+      timer.timeout = setTimeout(cb, safeDelay(ms));
       return timer;
     }
     const due = monotonicNow() + Math.max(0, ms);
