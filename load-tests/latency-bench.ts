@@ -12,8 +12,11 @@
  * divided by the requests answered. (That is event-loop busy time, i.e. event-loop
  * utilization × wall time, without the time the thread waited for a CPU on a shared box.)
  *
+ * The one-connection rows run both builds at once with requests alternating between them
+ * (`--single-requests` each), so a shared box's load falls on both alike.
+ *
  *   npm run bench:latency -- [--baseline <dir>] [--duration 5] [--warmup 1] [--connections 64]
- *     [--workers 1] [--rounds 1] [--out load-tests/results]
+ *     [--workers 1] [--rounds 1] [--single-requests 400] [--out load-tests/results]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,14 +31,22 @@ import {
 } from './bench-common.js';
 import { measureEngineCeiling } from './engine-ceiling.js';
 import type { LoadResult } from './latency.js';
+import { LatencyRecorder } from './latency.js';
 import { scrape, serverStats } from './prometheus.js';
 import { protocolLoad } from './protocol-load.js';
-import { cnnImage, type Protocol } from './scenarios.js';
-import { freePort, LOAD_TESTS_DIR, REPO_ROOT, type ServerProcess, spawnServer } from './server-process.js';
+import { cnnImage, type Protocol, restRequest } from './scenarios.js';
+import {
+  BUILD_ROOT,
+  freePort,
+  LOAD_TESTS_DIR,
+  REPO_ROOT,
+  type ServerProcess,
+  spawnServer,
+} from './server-process.js';
 import { markdownTable, textTable } from './sweep-output.js';
 
 const USAGE = `Usage: npm run bench:latency -- [--baseline <repo root>] [--duration 5] [--warmup 1]
-  [--connections 64] [--workers 1] [--rounds 1] [--out load-tests/results]`;
+  [--connections 64] [--workers 1] [--rounds 1] [--single-requests 400] [--out load-tests/results]`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const CLK_TCK = 100;
@@ -89,7 +100,7 @@ async function measure(
   return { server: name, protocol, connections, result, meanBatch: stats.meanBatchSize, mainUs };
 }
 
-/** tensorserve of one build (`root` holds dist/src/main/cli.js) on a config written to `dir`. */
+/** tensorserve of one build (`root` is its build output, holding src/main/cli.js) on a config written to `dir`. */
 async function startBuild(root: string, name: string, dir: string, workers: number): Promise<ServerProcess> {
   const config = {
     server: { host: '127.0.0.1', log_level: 'warn', file_system_poll_wait_seconds: 0 },
@@ -108,7 +119,7 @@ async function startBuild(root: string, name: string, dir: string, workers: numb
   const grpcPort = await freePort();
   return spawnServer({
     name,
-    script: path.join(root, 'dist', 'src', 'main', 'cli.js'),
+    script: path.join(root, 'src', 'main', 'cli.js'),
     args: [
       '--config',
       file,
@@ -122,7 +133,55 @@ async function startBuild(root: string, name: string, dir: string, workers: numb
     restPort,
     grpcPort,
     readyPath: '/v2/health/ready',
-    cwd: root,
+    cwd: path.dirname(root),
+  });
+}
+
+/**
+ * One connection, both builds at once, requests alternating between them (the order
+ * swapped every round), so load from elsewhere on a shared box falls on both alike.
+ */
+async function interleaved(
+  servers: readonly [string, ServerProcess][],
+  protocol: Protocol,
+  requests: number,
+): Promise<Row[]> {
+  const spec = restRequest(protocol, 'cnn', [cnnImage(1)]);
+  const lat = servers.map(() => [] as number[]);
+  const cpu0 = servers.map(([, s]) => mainThreadCpuS(s.pid));
+  const started = performance.now();
+  for (let i = 0; i < requests + 20; i++) {
+    for (let k = 0; k < servers.length; k++) {
+      const j = i % 2 === 0 ? k : servers.length - 1 - k;
+      const t0 = performance.now();
+      const res = await fetch(servers[j][1].restUrl + spec.path, {
+        method: spec.method,
+        headers: spec.headers,
+        body: spec.body,
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${servers[j][0]} ${protocol} answered ${res.status}`);
+      if (i >= 20) lat[j].push((performance.now() - t0) * 1000);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return servers.map(([name, s], j) => {
+    const recorder = new LatencyRecorder();
+    for (const us of lat[j]) recorder.recordOk(us);
+    const cpu1 = mainThreadCpuS(s.pid);
+    const c0 = cpu0[j];
+    const result = recorder.result(1, seconds / servers.length);
+    log(
+      `  ${name} ${protocol} x1 (interleaved): p50 ${result.latencyMs.p50.toFixed(3)} ms, p99 ${result.latencyMs.p99.toFixed(3)} ms`,
+    );
+    return {
+      server: name,
+      protocol,
+      connections: 1,
+      result,
+      meanBatch: 1,
+      mainUs: c0 === undefined || cpu1 === undefined ? undefined : ((cpu1 - c0) * 1e6) / (requests + 20),
+    };
   });
 }
 
@@ -161,16 +220,17 @@ async function main(): Promise<void> {
     connections: flags.num('connections', 64),
     workers: flags.num('workers', 1),
     rounds: flags.num('rounds', 1),
+    single: flags.num('single-requests', 400),
   };
   const baseline = flags.str('baseline', '');
   const machine = machineInfo();
   const tmp = tempDir('tensorserve-latency-');
   const builds: [string, string][] = baseline
     ? [
-        ['baseline', path.resolve(baseline)],
-        ['tensorserve', REPO_ROOT],
+        ['baseline', path.join(path.resolve(baseline), 'dist')],
+        ['tensorserve', BUILD_ROOT],
       ]
-    : [['tensorserve', REPO_ROOT]];
+    : [['tensorserve', BUILD_ROOT]];
   const rows: Row[] = [];
   let batch1Us = Number.NaN;
   await withCleanup(
@@ -186,10 +246,18 @@ async function main(): Promise<void> {
           await withServer(startBuild(root, name, tmp.dir, o.workers), async (srv) => {
             const m = { ...o, model: 'cnn', scrapes: true };
             for (const p of PROTOCOLS) rows.push(await measure(srv, name, p, o.connections, m));
-            for (const p of ['v2-binary', 'rest-json'] as Protocol[])
-              rows.push(await measure(srv, name, p, 1, m));
           });
         }
+      }
+      log('one connection, builds interleaved request by request:');
+      const started: [string, ServerProcess][] = [];
+      try {
+        for (const [name, root] of builds)
+          started.push([name, await startBuild(root, `${name}-1`, tmp.dir, o.workers)]);
+        for (const p of ['v2-binary', 'rest-json'] as Protocol[])
+          rows.push(...(await interleaved(started, p, o.single)));
+      } finally {
+        for (const [, s] of started) await s.stop();
       }
       log('engine, in process:');
       const ceiling = await measureEngineCeiling({
