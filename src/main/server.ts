@@ -11,6 +11,7 @@ import type { ServerConfig } from './config/server-config.js';
 import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
+import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.js';
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
@@ -28,6 +29,7 @@ import { ExampleInference } from './serving/classify-regress.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
+import { exampleReplayers, warmupInputsRunner } from './serving/warmup-path.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
 import { TenancyServices } from './tenancy/tenancy-services.js';
 
@@ -60,6 +62,8 @@ export class TensorServe {
   /** The model list the repository extension can load from (config, reloads). */
   private configured: readonly ModelConfig[];
   private rest: RestServer | undefined;
+  /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
+  private readonly tenantWeights = new Map<string, number>();
   private grpc: GrpcServer | undefined;
 
   private constructor(
@@ -85,7 +89,8 @@ export class TensorServe {
       maxQueuedRequests: config.limits.maxQueuedRequests,
     });
     this.metrics = new ServerMetrics({ tenantLabel: this.tenancy.enabled });
-    const weights = new Map(config.tenancy.tenants.map((t) => [t.id, t.weight] as const));
+    const weights = this.tenantWeights;
+    for (const t of config.tenancy.tenants) weights.set(t.id, t.weight);
     this.scheduler = new BatchScheduler({
       // Fair across tenants on each device when tenancy is on; TF Serving's round robin across models otherwise.
       selectionPolicy: this.tenancy.enabled
@@ -106,8 +111,11 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
+    const runWarmupInputs = warmupInputsRunner(this.scheduler);
     const warmup = new WarmupRunner({
-      queue: this.scheduler,
+      run: runWarmupInputs,
+      clock: this.scheduler.clock,
+      replayers: exampleReplayers(runWarmupInputs),
       maxTensorElements: config.limits.maxTensorElements,
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
@@ -333,6 +341,28 @@ export class TensorServe {
     for (const m of managed) known.set(m.name, m);
     this.configured = [...known.values()];
     await this.manager.setModels(managed);
+  }
+
+  /** Applies a reloaded config (YAML hot reload, SIGHUP); see applyConfigReload for what changes. */
+  reloadConfig(next: ServerConfig, current: ServerConfig = this.config): Promise<void> {
+    const target: ReloadTarget = {
+      tenancy: this.tenancy,
+      logger: this.logger,
+      configured: () => this.configured,
+      setModels: async (models) => {
+        this.configured = models;
+        await this.manager.setModels(models);
+      },
+      rebatch: (model) => this.loader.rebatch(model),
+      setTenantWeight: (tenant, weight) => {
+        this.tenantWeights.set(tenant, weight);
+        this.scheduler.setTenantWeight(tenant, weight);
+      },
+      setLogLevel: (level) => {
+        this.logger.level = level;
+      },
+    };
+    return applyConfigReload(target, next, current);
   }
 
   /**
