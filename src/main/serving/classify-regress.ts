@@ -191,7 +191,8 @@ export class ExampleInference {
   }
 }
 
-function methodOf(methodName: string, task: number): ExampleMethod {
+/** The method a MultiInference task's `method_name` asks for; INVALID_ARGUMENT for others. */
+export function methodOf(methodName: string, task: number): ExampleMethod {
   if (methodName === CLASSIFY_METHOD) return 'classify';
   if (methodName === REGRESS_METHOD) return 'regress';
   throw invalid(
@@ -200,7 +201,7 @@ function methodOf(methodName: string, task: number): ExampleMethod {
 }
 
 /** The signatures' feature → input mappings as one; an input fed by two different features is refused. */
-function uniteSignatures(sigs: readonly ExampleSignature[]): FeedPlan {
+export function uniteSignatures(sigs: readonly ExampleSignature[]): FeedPlan {
   if (sigs.length === 1) return feedPlanOf(sigs[0]);
   const feeder = new Map<string, [string, string]>();
   for (const sig of sigs) {
