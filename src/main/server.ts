@@ -25,6 +25,7 @@ import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
+import { exampleWarmupReplayers } from './serving/example-warmup.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
@@ -109,6 +110,11 @@ export class TensorServe {
     const warmup = new WarmupRunner({
       queue: this.scheduler,
       maxTensorElements: config.limits.maxTensorElements,
+      // classify_log, regress_log, multi_inference_log: through the model's declared signatures.
+      replayers: exampleWarmupReplayers(
+        this.scheduler,
+        (model) => this.manager.modelConfig(model)?.signatures,
+      ),
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
     });
