@@ -163,8 +163,9 @@ describe('warmup on a live server (fake runtime)', () => {
       ],
       [
         5,
-        encodeTfRecords([xRecord(1), encodePredictionLog({ classify_log: { request: {} } })]),
-        /version 5: record 1 failed: warmup log kind classify_log not supported/,
+        // classify/regress/multi_inference logs replay (classify-warmup.test.ts); session_run_log never does.
+        encodeTfRecords([xRecord(1), encodePredictionLog({ session_run_log: {} })]),
+        /version 5: record 1 failed: warmup log kind session_run_log not supported/,
         'UNIMPLEMENTED',
       ],
     ];
