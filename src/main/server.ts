@@ -26,10 +26,10 @@ import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
-import { exampleWarmupReplayers } from './serving/example-warmup.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
+import { exampleReplayers, warmupInputsRunner } from './serving/warmup-path.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
 import { TenancyServices } from './tenancy/tenancy-services.js';
 
@@ -111,14 +111,12 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
+    const runWarmupInputs = warmupInputsRunner(this.scheduler);
     const warmup = new WarmupRunner({
-      queue: this.scheduler,
+      run: runWarmupInputs,
+      clock: this.scheduler.clock,
+      replayers: exampleReplayers(runWarmupInputs),
       maxTensorElements: config.limits.maxTensorElements,
-      // classify_log, regress_log, multi_inference_log: through the model's declared signatures.
-      replayers: exampleWarmupReplayers(
-        this.scheduler,
-        (model) => this.manager.modelConfig(model)?.signatures,
-      ),
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
     });

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { WARMUP_FILE } from '../../src/main/config/warmup-options.js';
 import { encodePredictionLog } from '../../src/main/lifecycle/warmup/prediction-log.js';
 import { encodeTfRecords } from '../../src/main/lifecycle/warmup/tfrecord.js';
-import { WARMUP_FILE } from '../../src/main/lifecycle/warmup/warmup-options.js';
 import { getJson, postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 
 /**
@@ -96,6 +96,6 @@ describe('warmup replay of Classify, Regress and MultiInference logs', () => {
     assert.deepEqual(runs(bad.dir), []);
     const badStatus = await getJson(`${ts.restUrl}/v1/models/bad`);
     assert.doesNotMatch(badStatus.text, /AVAILABLE/);
-    assert.match(badStatus.text, /record 0.*Signature 'nope' is not a declared regress signature/);
+    assert.match(badStatus.text, /record 0.*Signature 'nope' not found/);
   });
 });

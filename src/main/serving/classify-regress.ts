@@ -78,7 +78,8 @@ function invalid(message: string): ServingError {
  */
 export class ExampleInference {
   constructor(
-    private readonly core: InferenceCore,
+    /** Only predict and modelMetadata are called (warmup passes a one-version core). */
+    private readonly core: Pick<InferenceCore, 'predict' | 'modelMetadata'>,
     private readonly lookup: ExampleSignatureLookup,
   ) {}
 
@@ -191,8 +192,7 @@ export class ExampleInference {
   }
 }
 
-/** The method a MultiInference task's `method_name` asks for; INVALID_ARGUMENT for others. */
-export function methodOf(methodName: string, task: number): ExampleMethod {
+function methodOf(methodName: string, task: number): ExampleMethod {
   if (methodName === CLASSIFY_METHOD) return 'classify';
   if (methodName === REGRESS_METHOD) return 'regress';
   throw invalid(
@@ -201,7 +201,7 @@ export function methodOf(methodName: string, task: number): ExampleMethod {
 }
 
 /** The signatures' feature → input mappings as one; an input fed by two different features is refused. */
-export function uniteSignatures(sigs: readonly ExampleSignature[]): FeedPlan {
+function uniteSignatures(sigs: readonly ExampleSignature[]): FeedPlan {
   if (sigs.length === 1) return feedPlanOf(sigs[0]);
   const feeder = new Map<string, [string, string]>();
   for (const sig of sigs) {
