@@ -4,7 +4,6 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
-import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
 import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
@@ -12,6 +11,7 @@ import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
 import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
+import { DEFAULT_WARMUP, type WarmupOptions } from './warmup-options.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateSchema = ajv.compile(serverConfigSchema);
