@@ -8,10 +8,11 @@ import protobuf from 'protobufjs';
 import { ServingError } from '../../src/core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, PREDICT_METHOD, type Signature } from '../../src/core/signature.js';
 import type { TensorMap } from '../../src/core/tensor.js';
+import type { VersionSelector } from '../../src/core/version-selector.js';
 import type { ModelConfig } from '../../src/main/config/model-config.js';
 import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
-import type { VersionSelector, VersionStatus } from '../../src/main/lifecycle/servable.js';
+import type { VersionStatus } from '../../src/main/lifecycle/servable.js';
 import type {
   InferenceCore,
   ModelMetadataResult,

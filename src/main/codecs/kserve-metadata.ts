@@ -1,5 +1,5 @@
+import type { Platform } from '../../core/platform.js';
 import type { TensorSpec } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
 import type { ModelMetadataResult } from '../serving/inference-core.js';
 import { type KServeDatatype, kserveDatatype } from './kserve-dtype.js';
 

@@ -1,27 +1,12 @@
 import { ServingError } from '../../core/errors.js';
-import type { VersionSelector, VersionStatus } from './servable.js';
+import { unknownLabel } from '../../core/servable-errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from './servable.js';
 
 /**
  * TF Serving's request-resolution rules and error messages, in one place so the manager
  * and its tests agree on them exactly.
  */
-
-/** `Latest(name)` / `Specific(name, 5)`: TF Serving's ServableRequest debug string. */
-export function describeRequest(name: string, version: number | undefined): string {
-  return version === undefined ? `Latest(${name})` : `Specific(${name}, ${version})`;
-}
-
-export function servableNotFound(name: string, version: number | undefined, label?: string): ServingError {
-  const suffix = label === undefined ? '' : ` (version label ${label})`;
-  return new ServingError(
-    'NOT_FOUND',
-    `Servable not found for request: ${describeRequest(name, version)}${suffix}`,
-  );
-}
-
-export function unknownLabel(label: string): ServingError {
-  return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${label}`);
-}
 
 /** A model's labels in effect: label → version. */
 export type LabelMap = Readonly<Record<string, number>>;

@@ -1,5 +1,5 @@
+import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
 
 /** TF Serving's per-version states, with their proto numbers. */
 export const VERSION_STATES = {
@@ -20,12 +20,6 @@ export interface VersionStatus {
   readonly errorCode: string;
   readonly errorMessage: string;
 }
-
-/** Which version a request asks for: latest available, a number, or a label. */
-export type VersionSelector =
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'version'; readonly version: number }
-  | { readonly kind: 'label'; readonly label: string };
 
 /**
  * A ref-counted lease on one AVAILABLE model version. While any handle is held the

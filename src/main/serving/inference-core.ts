@@ -1,16 +1,12 @@
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ServingError } from '../../core/errors.js';
+import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
-import type { Platform } from '../../workers/runtime.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { VersionSelector, VersionStatus } from '../lifecycle/servable.js';
+import type { VersionStatus } from '../lifecycle/servable.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
-
-/** Caller identity as established by a front end (undefined when tenancy is off). */
-export interface CallerIdentity {
-  readonly tenant: string | undefined;
-  readonly admin: boolean;
-}
 
 export interface PredictCall {
   readonly model: string;

@@ -1,18 +1,14 @@
 import type { BatchTimings } from '../../batching/executor.js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
+import type { ServableHandle, VersionStatus } from '../lifecycle/servable.js';
 import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
 import type { InFlightGate } from '../tenancy/in-flight-gate.js';
-import type {
-  CallerIdentity,
-  InferenceCore,
-  ModelMetadataResult,
-  PredictCall,
-  PredictResult,
-} from './inference-core.js';
+import type { InferenceCore, ModelMetadataResult, PredictCall, PredictResult } from './inference-core.js';
 import { selectOutputs, validateInputs } from './input-validation.js';
 import type { ModelLookup } from './model-lookup.js';
 
