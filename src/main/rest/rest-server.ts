@@ -9,6 +9,7 @@ import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { registerArrivalAdmission } from './arrival-admission.js';
+import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encoding.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
@@ -91,6 +92,12 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
           }),
         );
     }
+    if (e.code === UNSUPPORTED_ENCODING) {
+      return reply
+        .code(415)
+        .type('application/json')
+        .send(JSON.stringify({ error: e.message }));
+    }
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
       return sendError(reply, new ServingError('INVALID_ARGUMENT', e.message));
     }
@@ -108,6 +115,7 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
     );
   });
+  registerContentDecoding(app, opts.limits.maxBodyBytes);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();

@@ -9,7 +9,12 @@ import type { ServableHandle, VersionStatus } from '../lifecycle/servable.js';
 import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
 import type { InFlightGate } from '../tenancy/in-flight-gate.js';
 import type { InferenceCore, ModelMetadataResult, PredictCall, PredictResult } from './inference-core.js';
-import { selectOutputs, validateInputs } from './input-validation.js';
+import {
+  NUL_TRUNCATING_PLATFORMS,
+  rejectNulStrings,
+  selectOutputs,
+  validateInputs,
+} from './input-validation.js';
 import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */
@@ -128,6 +133,8 @@ export class PredictionService implements InferenceCore {
         }
         const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature) : call.inputs;
         rows = validateInputs(call.model, handle.signature, inputs, this.opts.maxTensorElements);
+        if (NUL_TRUNCATING_PLATFORMS.has(handle.platform))
+          rejectNulStrings(call.model, handle.platform, inputs);
         const outputNames = selectOutputs(call.model, handle.signature, call.outputFilter);
         if (call.deadline !== undefined && call.deadline <= Date.now()) {
           throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');
