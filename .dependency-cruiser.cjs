@@ -7,6 +7,7 @@
 const LAYERS = [
   ['core', '^src/core/'],
   ['logging', '^src/main/logging/'],
+  ['codecs', '^src/main/codecs/'],
   ['batching', '^src/batching/'],
   ['workers', '^src/workers/'],
   ['config', '^src/main/config/'],
@@ -14,7 +15,6 @@ const LAYERS = [
   ['lifecycle', '^src/main/lifecycle/'],
   ['metrics', '^src/main/metrics/'],
   ['serving', '^src/main/serving/'],
-  ['codecs', '^src/main/codecs/'],
   ['front-ends', '^src/main/(rest|grpc)/'],
   ['server', '^src/main/[^/]+[.]ts$'],
 ];

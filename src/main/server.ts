@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
@@ -10,6 +9,7 @@ import { ConfigWatcher } from './config/config-watcher.js';
 import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
+import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { ServableManager } from './lifecycle/manager.js';
@@ -23,6 +23,7 @@ import { UtilizationWindow } from './metrics/utilization-window.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
+import { ExampleInference } from './serving/classify-regress.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
@@ -49,6 +50,8 @@ export class TensorServe {
   readonly manager: ServableManager;
   readonly metrics: ServerMetrics;
   readonly core: PredictionService;
+  /** Classify, Regress and MultiInference over the core, for the front ends. */
+  readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
   private readonly watcher: ConfigWatcher | undefined;
@@ -67,6 +70,7 @@ export class TensorServe {
         device: d.name,
         workers: d.workers,
         intraOpThreads: d.intraOpThreads,
+        interOpThreads: d.interOpThreads,
         runtimeModule: options.runtimeModule,
         logger,
         logLevel: logger.levelVal,
@@ -129,7 +133,12 @@ export class TensorServe {
       maxTensorElements: config.limits.maxTensorElements,
       observe: (o) => this.metrics.recordRequest(o),
       reload: (models) => this.reloadModels(models),
+      exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
+    this.examples = new ExampleInference(
+      this.core,
+      (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
+    );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
@@ -217,6 +226,7 @@ export class TensorServe {
         apply: (models) => this.manager.setModels(models),
       });
       this.rest = await startRestServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.restPort,
         tls: c.tls,
@@ -227,7 +237,8 @@ export class TensorServe {
         authenticate,
         arrive: this.tenancy.enabled ? (tenant) => this.tenancy.admission.arrive(tenant) : undefined,
         plugins: [
-          (app) =>
+          (app) => {
+            if (!c.prometheus.enable) return;
             // Scoped so the credential check covers the scrape endpoints only.
             void app.register(async (scoped) => {
               scoped.addHook('onRequest', async (request, reply) => {
@@ -237,8 +248,9 @@ export class TensorServe {
                   return sendError(reply, err);
                 }
               });
-              registerMetricsRoutes(scoped, this.metrics);
-            }),
+              registerMetricsRoutes(scoped, this.metrics, [c.prometheus.path, '/metrics']);
+            });
+          },
           (app) =>
             app.get('/admin/tenants', async (request, reply) => {
               try {
@@ -267,6 +279,7 @@ export class TensorServe {
     if (c.grpcPort >= 0) {
       const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,
@@ -292,14 +305,7 @@ export class TensorServe {
           // A model the server already knows keeps its placement and batching.
           modelSettings: (name) => this.configured.find((m) => m.name === name) ?? fromDefaults(name),
         },
-        tls: c.tls
-          ? {
-              cert: readFileSync(c.tls.certPath),
-              key: readFileSync(c.tls.keyPath),
-              ca: c.tls.caPath ? readFileSync(c.tls.caPath) : undefined,
-              requireClientCert: c.tls.requireClientCert,
-            }
-          : undefined,
+        tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
       });
     }
   }

@@ -56,7 +56,11 @@ async function load(model: ModelDescriptor): Promise<LoadReply> {
 
 function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
   const session = runtimeFor(model.platform).then((runtime) =>
-    runtime.load(model.path, { device: config.device, intraOpThreads: config.intraOpThreads }),
+    runtime.load(model.path, {
+      device: config.device,
+      intraOpThreads: config.intraOpThreads,
+      interOpThreads: config.interOpThreads,
+    }),
   );
   sessions.set(model.key, session);
   // A failed load leaves nothing behind, so a later task may try again.

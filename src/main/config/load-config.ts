@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import { buildExampleSignatures } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { checkModelTenancy } from './model-names.js';
 import type { ModelDefaults, RawBatching, RawConfig, RawModel, RawPolicy } from './raw-config.js';
@@ -66,6 +67,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     drainTimeoutMs: s.drain_timeout_ms,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
+    prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,
@@ -88,6 +90,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+    configFilePollIntervalMs: Math.round(s.config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
 }
@@ -123,6 +126,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     name,
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
+    interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
   }));
 }
@@ -150,6 +154,7 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
     warmup: buildWarmup(m, defaults),
     transitionPolicy: m.transition_policy ?? defaults.transition_policy,
   };

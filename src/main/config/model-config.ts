@@ -1,5 +1,6 @@
 import type { BatchingOptions } from '../../batching/batching-options.js';
 import type { Platform } from '../../core/platform.js';
+import type { ExampleSignature } from './example-signatures.js';
 import type { WarmupOptions } from './warmup-options.js';
 
 /** How a new version of a model replaces an old one (YAML `transition_policy`). */
@@ -31,6 +32,8 @@ export interface ModelConfig {
   readonly loadRetryIntervalMs: number;
   /** Owning tenant, or undefined for a shared/open model. */
   readonly tenant: string | undefined;
+  /** Declared tf.Example signatures (Classify/Regress) by name; none when absent. */
+  readonly signatures?: Readonly<Record<string, ExampleSignature>>;
   /**
    * How a new version replaces an old one: `availability-preserving` (load, then unload;
    * the default) or `resource-preserving` (unload, then load; a serving gap). Undefined: the

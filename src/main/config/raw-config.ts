@@ -1,4 +1,5 @@
 import type { Platform } from '../../core/platform.js';
+import type { RawExampleSignature } from './example-signatures.js';
 import type { TransitionPolicyName } from './model-config.js';
 
 /**
@@ -42,6 +43,7 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  signatures?: Record<string, RawExampleSignature>;
   enable_model_warmup?: boolean;
   num_request_iterations_for_warmup?: number;
   max_warmup_records?: number;
@@ -50,7 +52,10 @@ export interface RawModel {
   transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 export interface RawConfig {
   server: {
@@ -59,6 +64,7 @@ export interface RawConfig {
     grpc_port: number;
     file_system_poll_wait_seconds: number;
     model_config_file_poll_wait_seconds: number;
+    config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     log_level: string;
@@ -70,9 +76,13 @@ export interface RawConfig {
       max_grpc_message_bytes: number;
       max_queued_requests: number;
     };
+    prometheus: { enable: boolean; path: string };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
-  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  devices: Record<
+    string,
+    { workers?: number; intra_op_threads?: number; inter_op_threads?: number; memory_budget_bytes?: number }
+  >;
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];

@@ -3,6 +3,7 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
+import { exampleSignaturesSchema } from './example-signatures.js';
 import { tenancySchemaProperties } from './tenant-config.js';
 
 /** pino's levels, for `server.log_level` and `--log_level`. */
@@ -91,6 +92,7 @@ export const modelSchema = {
     load_retries: nonNegativeInt,
     load_retry_interval_ms: nonNegativeInt,
     tenant: { type: 'string', minLength: 1 },
+    signatures: exampleSignaturesSchema,
     ...lifecycleProperties,
   },
 } as const;
@@ -101,6 +103,8 @@ const deviceSchema = {
   properties: {
     workers: positiveInt,
     intra_op_threads: positiveInt,
+    // Threads ONNX may run independent graph nodes on (1 = sequential execution).
+    inter_op_threads: positiveInt,
     memory_budget_bytes: nonNegativeInt,
   },
 } as const;
@@ -119,6 +123,8 @@ export const serverConfigSchema = {
         grpc_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8500 },
         file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: 1 },
         model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
+        // How often the YAML config itself is re-read (hot reload; 0 = only on SIGHUP).
+        config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 5 },
         default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
         drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
         log_level: { enum: LOG_LEVELS, default: 'info' },
@@ -136,6 +142,15 @@ export const serverConfigSchema = {
             max_grpc_message_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
             // Server-wide bound on requests waiting to run (0 = none); over it → 503 / UNAVAILABLE.
             max_queued_requests: { ...nonNegativeInt, default: 0 },
+          },
+        },
+        prometheus: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enable: { type: 'boolean', default: true },
+            path: { type: 'string', pattern: '^/', default: '/monitoring/prometheus/metrics' },
           },
         },
         tls: {

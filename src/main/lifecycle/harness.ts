@@ -1,8 +1,8 @@
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
+import type { VersionState, VersionStatus } from '../../core/version-status.js';
 import { type LoadedVersion, loadError } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
-import type { VersionState, VersionStatus } from './servable.js';
 
 /**
  * Internal states of one version (TF Serving's LoaderHarness states, condensed).

@@ -1,7 +1,7 @@
 import { ServingError } from '../../core/errors.js';
 import { unknownLabel } from '../../core/servable-errors.js';
 import type { VersionSelector } from '../../core/version-selector.js';
-import type { VersionStatus } from './servable.js';
+import type { VersionStatus } from '../../core/version-status.js';
 
 /**
  * TF Serving's request-resolution rules and error messages, in one place so the manager

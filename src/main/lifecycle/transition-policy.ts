@@ -1,5 +1,5 @@
+import type { VersionState } from '../../core/version-status.js';
 import type { TransitionPolicyName } from '../config/model-config.js';
-import type { VersionState } from './servable.js';
 
 /** What a transition policy sees of one version of a model. */
 export interface VersionSnapshot {

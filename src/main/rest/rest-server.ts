@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
+import { tlsMaterial } from '../config/tls-material.js';
 import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { InferenceCore } from '../serving/inference-core.js';
@@ -13,9 +13,10 @@ import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encodin
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
+import type { ExampleRoutesOptions } from './tfs-example-routes.js';
 import { registerTfServingRoutes } from './tfserving-routes.js';
 
-export interface RestServerOptions extends RestOptions {
+export interface RestServerOptions extends RestOptions, ExampleRoutesOptions {
   readonly host: string;
   readonly port: number;
   readonly tls: TlsConfig | undefined;
@@ -66,9 +67,7 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
     },
     https: opts.tls
       ? {
-          cert: readFileSync(opts.tls.certPath),
-          key: readFileSync(opts.tls.keyPath),
-          ca: opts.tls.caPath ? readFileSync(opts.tls.caPath) : undefined,
+          ...tlsMaterial(opts.tls),
           requestCert: opts.tls.requireClientCert,
           rejectUnauthorized: opts.tls.requireClientCert,
         }

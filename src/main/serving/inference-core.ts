@@ -1,11 +1,11 @@
 import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ServingError } from '../../core/errors.js';
-import type { Platform } from '../../core/platform.js';
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
 import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from '../../core/version-status.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { VersionStatus } from '../lifecycle/servable.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 
 export interface PredictCall {
@@ -41,16 +41,6 @@ export interface PredictResult {
   readonly version: number;
   readonly signatureName: string;
   readonly outputs: TensorMap;
-}
-
-export interface ModelMetadataResult {
-  readonly model: string;
-  readonly version: number;
-  readonly platform: Platform;
-  readonly signatureName: string;
-  readonly signature: Signature;
-  /** All AVAILABLE versions, highest first. */
-  readonly availableVersions: readonly number[];
 }
 
 /**
