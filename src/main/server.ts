@@ -15,6 +15,8 @@ import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
+import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
+import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
@@ -104,18 +106,29 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
-    this.loader = new PoolVersionLoader(this.pools, this.scheduler, this.tenancy.budget, (v, r) =>
-      logger.info(
-        {
-          model: v.model,
-          version: v.version,
-          device: v.device,
-          tenant: v.tenant,
-          estimated_bytes: r.estimatedBytes,
-          measured_bytes: r.measuredBytes,
-        },
-        'model version memory',
-      ),
+    const warmup = new WarmupRunner({
+      queue: this.scheduler,
+      maxTensorElements: config.limits.maxTensorElements,
+      logger,
+      observe: registerWarmupMetrics(this.metrics.registry),
+    });
+    this.loader = new PoolVersionLoader(
+      this.pools,
+      this.scheduler,
+      this.tenancy.budget,
+      (v, r) =>
+        logger.info(
+          {
+            model: v.model,
+            version: v.version,
+            device: v.device,
+            tenant: v.tenant,
+            estimated_bytes: r.estimatedBytes,
+            measured_bytes: r.measuredBytes,
+          },
+          'model version memory',
+        ),
+      warmup,
     );
     this.manager = new ServableManager({
       loader: this.loader,

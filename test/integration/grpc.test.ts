@@ -11,8 +11,9 @@ import { DEFAULT_SIGNATURE_NAME, PREDICT_METHOD, type Signature } from '../../sr
 import type { TensorMap } from '../../src/core/tensor.js';
 import type { VersionSelector } from '../../src/core/version-selector.js';
 import type { VersionStatus } from '../../src/core/version-status.js';
+import { findProtoDir } from '../../src/main/codecs/proto-dir.js';
 import type { ModelConfig } from '../../src/main/config/model-config.js';
-import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
+import { loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
 import type { InferenceCore, PredictCall, PredictResult } from '../../src/main/serving/inference-core.js';
 

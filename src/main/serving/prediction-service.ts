@@ -1,6 +1,12 @@
 import type { BatchTimings } from '../../batching/executor.js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
+import {
+  NUL_TRUNCATING_PLATFORMS,
+  rejectNulStrings,
+  selectOutputs,
+  validateInputs,
+} from '../../core/input-validation.js';
 import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
@@ -13,12 +19,6 @@ import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.
 import type { InFlightGate } from '../tenancy/in-flight-gate.js';
 import { exampleSignatureDefs } from './example-signature-defs.js';
 import type { InferenceCore, PredictCall, PredictResult } from './inference-core.js';
-import {
-  NUL_TRUNCATING_PLATFORMS,
-  rejectNulStrings,
-  selectOutputs,
-  validateInputs,
-} from './input-validation.js';
 import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */
