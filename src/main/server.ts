@@ -29,6 +29,7 @@ import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
+import { exampleReplayers, warmupInputsRunner } from './serving/warmup-path.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
 import { TenancyServices } from './tenancy/tenancy-services.js';
 
@@ -110,8 +111,11 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
+    const runWarmupInputs = warmupInputsRunner(this.scheduler);
     const warmup = new WarmupRunner({
-      queue: this.scheduler,
+      run: runWarmupInputs,
+      clock: this.scheduler.clock,
+      replayers: exampleReplayers(runWarmupInputs),
       maxTensorElements: config.limits.maxTensorElements,
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),

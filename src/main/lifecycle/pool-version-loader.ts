@@ -84,7 +84,9 @@ export class PoolVersionLoader implements VersionLoader {
             version,
             versionDir,
             key,
+            platform,
             signature: loaded.signature,
+            exampleSignatures: model.signatures,
             options: model.warmup ?? DEFAULT_WARMUP,
           });
         } catch (err) {
