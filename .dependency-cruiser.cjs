@@ -7,6 +7,7 @@
 const LAYERS = [
   ['core', '^src/core/'],
   ['logging', '^src/main/logging/'],
+  ['net', '^src/main/net/'],
   ['codecs', '^src/main/codecs/'],
   ['batching', '^src/batching/'],
   ['workers', '^src/workers/'],
@@ -58,6 +59,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/main/grpc/' },
       to: { path: '^src/main/rest/' },
+    },
+    {
+      name: 'every-module-in-a-layer',
+      comment: 'A new folder under src/ must be given its place in LAYERS (and in the README).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: LAYERS.map(([, p]) => `(${p})`).join('|') },
+      to: {},
     },
     {
       name: 'no-unresolvable',

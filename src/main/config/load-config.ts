@@ -4,6 +4,12 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import {
+  buildConnections,
+  type RawConnections,
+  type RawGrpcConnections,
+  resolveShutdownDelay,
+} from './connection-config.js';
 import { buildExampleSignatures } from './example-signatures.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 import { checkModelTenancy } from './model-names.js';
@@ -56,8 +62,10 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
   checkModels(models, devices, problems);
   const tenancy = buildTenancy(copy, source, baseDir, problems);
   if (tenancy !== undefined) problems.push(...checkModelTenancy(models, tenancy));
-  if (problems.length > 0) throw new ConfigError(source, problems);
   const s = copy.server;
+  const shutdownDelayMs = resolveShutdownDelay(s.shutdown_delay_ms, s.drain_timeout_ms, problems);
+  const connections = buildConnections(s.connections, s.grpc, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   const config: ServerConfig = {
     host: s.host,
     restPort: s.rest_api_port,
@@ -65,6 +73,8 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     pollIntervalMs: Math.round(s.file_system_poll_wait_seconds * 1000),
     defaultRequestTimeoutMs: s.default_request_timeout_ms,
     drainTimeoutMs: s.drain_timeout_ms,
+    shutdownDelayMs,
+    connections,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
     prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },

@@ -1,4 +1,5 @@
 import type { Platform } from '../../core/platform.js';
+import type { RawConnections, RawGrpcConnections } from './connection-config.js';
 import type { RawExampleSignature } from './example-signatures.js';
 import type { TransitionPolicyName } from './model-config.js';
 
@@ -67,6 +68,9 @@ export interface RawConfig {
     config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
+    shutdown_delay_ms?: number;
+    connections: RawConnections;
+    grpc: RawGrpcConnections;
     log_level: string;
     access_log_sample_rate: number;
     limits: {

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import { safeDelay } from '../../core/clock.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { Credentials } from '../tenancy/authenticator.js';
@@ -124,7 +125,7 @@ function contextOf(
   if (deadline !== undefined) {
     timer = setTimeout(
       () => controller.abort(new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded')),
-      Math.max(0, deadline - Date.now()),
+      safeDelay(deadline - Date.now()),
     );
     timer.unref();
   }

@@ -8,6 +8,15 @@ import type { VersionStatus } from '../../core/version-status.js';
  * and its tests agree on them exactly.
  */
 
+/**
+ * UNAVAILABLE for a model (or version) that is configured but still loading: the client
+ * should retry, unlike NOT_FOUND.
+ */
+export function servableLoading(name: string, version: number | undefined): ServingError {
+  const what = version === undefined ? `model ${name}` : `version ${version} of model ${name}`;
+  return new ServingError('UNAVAILABLE', `The ${what} is loading; retry later`, { retryAfterSeconds: 1 });
+}
+
 /** A model's labels in effect: label → version. */
 export type LabelMap = Readonly<Record<string, number>>;
 
