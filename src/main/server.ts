@@ -24,7 +24,7 @@ import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
-import { ConnectionBudget, effectiveMaxConnections } from './net/connection-budget.js';
+import { ConnectionBudget, effectiveMaxConnections, readFdSoftLimit } from './net/connection-budget.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
@@ -172,7 +172,7 @@ export class TensorServe {
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
-    const cap = effectiveMaxConnections(config.connections.maxConnections);
+    const cap = effectiveMaxConnections(config.connections.maxConnections, readFdSoftLimit());
     if (cap.lowered) {
       logger.warn(
         {
