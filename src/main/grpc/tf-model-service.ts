@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { safeDelay } from '../../core/clock.js';
 import { ERROR_CODES, MAX_CLIENT_MESSAGE, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
@@ -7,7 +8,7 @@ import {
   type ModelSettings,
   modelServerConfigToModels,
 } from '../config/model-server-objects.js';
-import type { CallerIdentity, InferenceCore } from '../serving/inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, selectorOf } from './model-spec.js';
 
