@@ -15,6 +15,7 @@ import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.j
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
+import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
@@ -22,6 +23,7 @@ import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
+import { ConnectionBudget, effectiveMaxConnections } from './net/connection-budget.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
@@ -42,6 +44,11 @@ export interface StartOptions {
   readonly logDestination?: DestinationStream;
   /** Module exporting `loadRuntime(platform)` for the workers (tests plug in fakes). */
   readonly runtimeModule?: string;
+  /**
+   * Whether `start` resolves only once the initial model versions are AVAILABLE or failed
+   * (default true). The ports listen before the models load either way; readiness tells.
+   */
+  readonly waitForModels?: boolean;
 }
 
 /**
@@ -65,6 +72,10 @@ export class TensorServe {
   /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
   private readonly tenantWeights = new Map<string, number>();
   private grpc: GrpcServer | undefined;
+  private readonly budget: ConnectionBudget;
+  private shutdownSequence: Shutdown | undefined;
+  /** Settles when the initial model list has loaded (every version AVAILABLE or failed). */
+  private initialLoad: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly config: ServerConfig,
@@ -161,6 +172,18 @@ export class TensorServe {
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
+    const cap = effectiveMaxConnections(config.connections.maxConnections);
+    if (cap.lowered) {
+      logger.warn(
+        {
+          configured: config.connections.maxConnections,
+          max_connections: cap.max,
+          fd_soft_limit: cap.fdSoftLimit,
+        },
+        'server.connections.max_connections lowered to fit the open-files limit',
+      );
+    }
+    this.budget = new ConnectionBudget(cap.max);
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
       this.watcher = new ConfigWatcher(
@@ -184,23 +207,40 @@ export class TensorServe {
   }
 
   /**
-   * Starts everything; resolves once the initial model versions are AVAILABLE or failed and
-   * the ports are open (TF Serving's start-up order).
+   * Starts everything: the ports listen at once (readiness stays false until every configured
+   * model has an AVAILABLE version), then the initial models load. Resolves once they are
+   * AVAILABLE or failed, or right after the ports open with `waitForModels: false`.
    */
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<TensorServe> {
     const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
     const server = new TensorServe(config, logger, options);
     try {
-      await server.manager.setModels(server.configured);
-      server.manager.start();
-      server.watcher?.start();
       await server.openFrontEnds();
     } catch (err) {
       await server.close().catch(() => {});
       throw err;
     }
-    logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve ready');
+    logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve listening');
+    server.initialLoad = server.manager.setModels(server.configured).then(
+      () => {
+        if (server.shutdownSequence !== undefined) return;
+        server.manager.start();
+        server.watcher?.start();
+        // Logged once the initial models have loaded (or failed: `ready` says which).
+        logger.info(
+          { rest_port: server.restPort, grpc_port: server.grpcPort, ready: server.core.ready() },
+          'tensorserve ready',
+        );
+      },
+      (err: unknown) => logger.error({ err }, 'initial model load failed'),
+    );
+    if (options.waitForModels ?? true) await server.initialLoad;
     return server;
+  }
+
+  /** Settles once the initial model list has loaded (every version AVAILABLE or failed). */
+  modelsLoaded(): Promise<void> {
+    return this.initialLoad;
   }
 
   private watchMetrics(): void {
@@ -251,6 +291,9 @@ export class TensorServe {
         host: c.host,
         port: c.restPort,
         tls: c.tls,
+        connections: c.connections,
+        budget: this.budget,
+        maxDeadlineMs: c.connections.maxDeadlineMs,
         logger: this.logger,
         accessLog,
         limits: c.limits,
@@ -286,6 +329,7 @@ export class TensorServe {
             registerKServeRoutes(app, this.core, {
               limits: c.limits,
               defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
+              maxDeadlineMs: c.connections.maxDeadlineMs,
               authenticate,
               serverVersion: VERSION,
               repository,
@@ -305,6 +349,9 @@ export class TensorServe {
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,
         maxTensorElements: c.limits.maxTensorElements,
+        connectionSettings: c.connections.grpc,
+        budget: this.budget,
+        maxDeadlineMs: c.connections.maxDeadlineMs,
         authenticate: this.tenancy.enabled
           ? (credentials) => this.tenancy.authenticate(credentials)
           : undefined,
@@ -366,19 +413,44 @@ export class TensorServe {
   }
 
   /**
-   * Graceful drain: readiness turns false, the front ends stop accepting and wait for
-   * in-flight calls (up to drainTimeoutMs), then queues, versions and workers are closed.
+   * The graceful shutdown of a signal (see Shutdown): readiness false at once, accepting and
+   * serving for `shutdown_delay_ms`, then stop accepting and finish every accepted request,
+   * destroy what is left at `drain_timeout_ms`, unload. Idempotent.
    */
+  shutdown(reason: string): Promise<ShutdownReport> {
+    return this.shutdownWith(reason, this.config.shutdownDelayMs, this.config.connections.drainIdleGraceMs);
+  }
+
+  /** The same shutdown without the delay (tests, embedding code). */
   async close(): Promise<void> {
-    this.core.setDraining(true);
-    this.tenancy.admission.draining = true;
-    this.grpc?.setServing(false);
-    this.manager.stop();
-    await this.watcher?.stop();
-    await Promise.all([this.rest?.close(), this.grpc?.close(this.config.drainTimeoutMs)]);
-    await this.scheduler.close();
-    await this.manager.close();
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await this.shutdownWith('close', 0, 0);
+  }
+
+  private shutdownWith(reason: string, delayMs: number, idleGraceMs: number): Promise<ShutdownReport> {
+    this.shutdownSequence ??= new Shutdown(
+      {
+        notReady: () => {
+          this.core.setDraining(true);
+          this.grpc?.setServing(false);
+        },
+        stopAccepting: async () => {
+          this.manager.stop();
+          await this.watcher?.stop();
+          await Promise.all([this.rest?.stopAccepting(idleGraceMs), this.grpc?.stopAccepting()]);
+        },
+        destroyConnections: () => (this.rest?.destroyAll() ?? 0) + (this.grpc?.destroyAll() ?? 0),
+        unload: async () => {
+          this.tenancy.admission.draining = true;
+          await this.rest?.close();
+          await this.scheduler.close();
+          await this.manager.close();
+          await Promise.all([...this.pools.values()].map((p) => p.close()));
+        },
+      },
+      { delayMs, drainTimeoutMs: this.config.drainTimeoutMs },
+      this.logger,
+    );
+    return this.shutdownSequence.run(reason);
   }
 }
 
