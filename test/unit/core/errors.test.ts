@@ -90,7 +90,7 @@ describe('the error code table in README.md', () => {
     const { readFileSync } = await import('node:fs');
     const { REPO_ROOT } = await import('../../fixtures/repo-root.js');
     const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
-    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \|$/gm)].map((m) => [
+    const rows = [...readme.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|$/gm)].map((m) => [
       m[1],
       Number(m[2]),
       Number(m[3]),
