@@ -14,9 +14,11 @@ import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
+import { Residency } from './lifecycle/residency.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
+import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
@@ -70,6 +72,7 @@ export class TensorServe {
         runtimeModule: options.runtimeModule,
         logger,
         logLevel: logger.levelVal,
+        measureMemory: d.memoryMeasurement !== 'estimate',
       });
       this.pools.set(d.name, pool);
     }
@@ -100,18 +103,30 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
-    this.loader = new PoolVersionLoader(this.pools, this.scheduler, this.tenancy.budget, (v, r) =>
-      logger.info(
-        {
-          model: v.model,
-          version: v.version,
-          device: v.device,
-          tenant: v.tenant,
-          estimated_bytes: r.estimatedBytes,
-          measured_bytes: r.measuredBytes,
-        },
-        'model version memory',
-      ),
+    // Loads make room by evicting idle on-demand models (issue 12); the manager is created below.
+    const residency = new Residency(
+      this.tenancy.budget,
+      { evictable: () => this.manager.evictable(), evict: (m, v) => this.manager.evict(m, v) },
+      logger,
+    );
+    this.loader = new PoolVersionLoader(
+      this.pools,
+      this.scheduler,
+      this.tenancy.budget,
+      (v, r) =>
+        logger.info(
+          {
+            model: v.model,
+            version: v.version,
+            device: v.device,
+            tenant: v.tenant,
+            estimated_bytes: r.estimatedBytes,
+            measured_bytes: r.measuredBytes,
+          },
+          'model version memory',
+        ),
+      (request) => residency.reserve(request),
+      (device, tenant) => residency.settle(device, tenant),
     );
     this.manager = new ServableManager({
       loader: this.loader,
@@ -179,6 +194,12 @@ export class TensorServe {
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
     });
     registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
+    registerResidencyMetrics(this.metrics.registry, {
+      onChange: (l) => this.manager.onChange(l),
+      onResidency: (l) => this.manager.onResidency(l),
+      budget: this.tenancy.budget,
+      residentVersions: () => [...this.loader.loaded.values()],
+    });
     this.metrics.setPendingProvider(() =>
       [...this.loader.loaded].map(([key, v]) => ({
         model: v.model,

@@ -57,6 +57,7 @@ export class DevicePool implements BatchExecutor {
       intraOpThreads: this.#options.intraOpThreads,
       runtimeModule: this.#options.runtimeModule,
       logLevel: this.#options.logLevel,
+      measureMemory: this.#options.measureMemory,
     };
     this.#slots = Array.from(
       { length: this.#options.workers },

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
-import type { ModelConfig, VersionPolicy } from './model-config.js';
+import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
 import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
@@ -39,6 +39,9 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  load_on_demand?: boolean;
+  idle_unload_seconds?: number;
+  cold_start_timeout_ms?: number;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
 export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
@@ -63,7 +66,15 @@ interface RawConfig {
     };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
-  devices: Record<string, { workers?: number; intra_op_threads?: number; memory_budget_bytes?: number }>;
+  devices: Record<
+    string,
+    {
+      workers?: number;
+      intra_op_threads?: number;
+      memory_budget_bytes?: number;
+      memory_measurement?: 'runtime' | 'estimate';
+    }
+  >;
   model_defaults: ModelDefaults;
   models: RawModel[];
   tenants: unknown[];
@@ -78,6 +89,8 @@ export const MODEL_DEFAULTS = {
   instances: 0,
   loadRetries: 5,
   loadRetryIntervalMs: 60_000,
+  idleUnloadSeconds: 0,
+  coldStartTimeoutMs: 30_000,
 } as const;
 
 /** Reads, validates and freezes a YAML config file. Throws ConfigError naming every problem. */
@@ -181,6 +194,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
+    memoryMeasurement: d.memory_measurement ?? 'runtime',
   }));
 }
 
@@ -207,6 +221,19 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    residency: buildResidency(m, defaults),
+  };
+}
+
+/** Pinned (undefined) unless the model or `model_defaults` says `load_on_demand: true`. */
+function buildResidency(m: RawModel, defaults: ModelDefaults): ResidencyConfig | undefined {
+  if (!(m.load_on_demand ?? defaults.load_on_demand ?? false)) return undefined;
+  return {
+    loadOnDemand: true,
+    idleUnloadSeconds:
+      m.idle_unload_seconds ?? defaults.idle_unload_seconds ?? MODEL_DEFAULTS.idleUnloadSeconds,
+    coldStartTimeoutMs:
+      m.cold_start_timeout_ms ?? defaults.cold_start_timeout_ms ?? MODEL_DEFAULTS.coldStartTimeoutMs,
   };
 }
 

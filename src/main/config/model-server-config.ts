@@ -27,6 +27,7 @@ export function settingsFromDefaults(defaults: ModelDefaults): (name: string) =>
     loadRetries: m.loadRetries,
     loadRetryIntervalMs: m.loadRetryIntervalMs,
     tenant: undefined,
+    residency: m.residency,
   };
   return () => settings;
 }

@@ -27,7 +27,7 @@ export interface ModelConfigObject {
 /** What a model takes that ModelServerConfig cannot express: placement, batching, retries, tenant. */
 export type ModelSettings = Pick<
   ModelConfig,
-  'device' | 'instances' | 'batching' | 'loadRetries' | 'loadRetryIntervalMs' | 'tenant'
+  'device' | 'instances' | 'batching' | 'loadRetries' | 'loadRetryIntervalMs' | 'tenant' | 'residency'
 >;
 
 /** Settings used when the server gives none: CPU, default batching, TF Serving's retry defaults. */
@@ -119,6 +119,7 @@ export function modelServerConfigToModels(
       batching: s.batching,
       loadRetries: s.loadRetries,
       loadRetryIntervalMs: s.loadRetryIntervalMs,
+      residency: s.residency,
       tenant: s.tenant,
     });
   });

@@ -49,6 +49,13 @@ const versionPolicySchema = {
   },
 } as const;
 
+/** On-demand residency keys, on a model or in `model_defaults` (README "Many models"). */
+const residencySchemaProperties = {
+  load_on_demand: { type: 'boolean' },
+  idle_unload_seconds: { type: 'number', minimum: 0 },
+  cold_start_timeout_ms: positiveInt,
+} as const;
+
 export const modelSchema = {
   type: 'object',
   additionalProperties: false,
@@ -69,6 +76,7 @@ export const modelSchema = {
     load_retries: nonNegativeInt,
     load_retry_interval_ms: nonNegativeInt,
     tenant: { type: 'string', minLength: 1 },
+    ...residencySchemaProperties,
   },
 } as const;
 
@@ -79,6 +87,7 @@ const deviceSchema = {
     workers: positiveInt,
     intra_op_threads: positiveInt,
     memory_budget_bytes: nonNegativeInt,
+    memory_measurement: { enum: ['runtime', 'estimate'] },
   },
 } as const;
 
@@ -145,6 +154,7 @@ export const serverConfigSchema = {
         load_retries: nonNegativeInt,
         load_retry_interval_ms: nonNegativeInt,
         version_policy: versionPolicySchema,
+        ...residencySchemaProperties,
       },
     },
     models: { type: 'array', default: [], items: modelSchema },

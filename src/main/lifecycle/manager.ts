@@ -4,6 +4,8 @@ import { type LifecycleClock, type LifecycleTimer, systemLifecycleClock } from '
 import type { VersionLoader } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
 import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
+import type { ResidencyEvent } from './on-demand-state.js';
+import { type ColdStartBounds, waitForResident } from './resident-wait.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from './servable.js';
 import { labelNotAvailable, labelVersion, selectStatuses, servableNotFound } from './servable-lookup.js';
 import { FileSystemSource, type ListDir } from './source.js';
@@ -49,6 +51,7 @@ export class ServableManager {
   private readonly newModel: (name: string) => ModelVersions;
   private readonly models = new Map<string, ModelVersions>();
   private readonly listeners = new Set<(event: VersionChangeEvent) => void>();
+  private readonly residencyListeners = new Set<(event: ResidencyEvent) => void>();
   private readonly waiters: { done: () => boolean; resolve: () => void }[] = [];
   private readonly dirty = new Set<ModelVersions>();
   private flushQueued = false;
@@ -70,6 +73,7 @@ export class ServableManager {
       policy: TRANSITION_POLICIES[options.transitionPolicy ?? 'availability-preserving'],
       emit: (event: VersionChangeEvent) => this.emit(event),
       changed: (model: ModelVersions) => this.markDirty(model),
+      residency: (event: ResidencyEvent) => this.emitResidency(event),
     };
     this.newModel = (name) => new ModelVersions(name, deps);
   }
@@ -193,6 +197,84 @@ export class ServableManager {
   }
 
   /**
+   * acquire(), plus on-demand residency: for a `load_on_demand` model whose selected version
+   * is not AVAILABLE, starts its load (or joins the one under way: concurrent requests share
+   * one load) and waits for it, bounded by `bounds` and the model's `cold_start_timeout_ms`
+   * (see waitForResident for the errors). `latest` on a model with a newer wanted version than
+   * the one serving also starts that version's load, without waiting for it. Pinned models
+   * behave exactly as acquire().
+   */
+  async acquireResident(
+    name: string,
+    selector: VersionSelector,
+    bounds: ColdStartBounds = {},
+  ): Promise<ServableHandle> {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return this.acquire(name, selector);
+    for (;;) {
+      let handle: ServableHandle | undefined;
+      try {
+        handle = model.acquire(selector);
+      } catch (err) {
+        if (!(err instanceof ServingError) || err.code !== 'NOT_FOUND') throw err;
+      }
+      if (handle !== undefined) {
+        this.emitResidency({ kind: 'hit', model: name, version: handle.version });
+        const newest = selector.kind === 'latest' ? model.latestWanted() : undefined;
+        if (newest !== undefined && newest > handle.version && model.versionState(newest) === 'new')
+          model.demand(selector);
+        return handle;
+      }
+      const version = model.demand(selector);
+      if (version === undefined) return this.acquire(name, selector);
+      this.emitResidency({ kind: 'miss', model: name, version });
+      const timeoutMs = model.config?.residency?.coldStartTimeoutMs ?? 0;
+      await waitForResident(model, version, timeoutMs, bounds, (l) => this.onChange(l));
+      // Evicted again before this request took its handle (a tiny budget): ask once more.
+      if (model.versionState(version) === 'available') {
+        const h = model.acquire({ kind: 'version', version });
+        return h;
+      }
+    }
+  }
+
+  /**
+   * True when `name` loads on demand and the selector names a wanted version that is not
+   * AVAILABLE and whose last load did not fail: a request would load it. Never throws.
+   */
+  loadableOnDemand(name: string, selector: VersionSelector): boolean {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return false;
+    try {
+      const version =
+        selector.kind === 'version'
+          ? selector.version
+          : selector.kind === 'label'
+            ? model.labels[selector.label]
+            : model.latestWanted();
+      return version !== undefined && model.wants(version) && model.versionState(version) !== 'error';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every on-demand version that could be evicted now (AVAILABLE, no handle held). */
+  evictable(): { model: string; version: number; key: string; lastUsed: number }[] {
+    return [...this.models.values()].flatMap((m) => m.evictable().map((v) => ({ model: m.name, ...v })));
+  }
+
+  /** Evicts one version (ModelVersions.evict); undefined when it is not evictable now. */
+  evict(name: string, version: number): Promise<void> | undefined {
+    return this.models.get(name)?.evict(version, 'lru');
+  }
+
+  /** Subscribes to residency events (hits, misses, evictions, cold starts); returns the unsubscribe. */
+  onResidency(listener: (event: ResidencyEvent) => void): () => void {
+    this.residencyListeners.add(listener);
+    return () => this.residencyListeners.delete(listener);
+  }
+
+  /**
    * Statuses of a model's versions, highest first, including versions in END (unloaded, or
    * failed with their load error). No selector or `latest`: all versions. Throws NOT_FOUND
    * `Could not find any versions of model m` / `Could not find version 5 of model m`,
@@ -311,6 +393,16 @@ export class ServableManager {
         listener(event);
       } catch (err) {
         this.logger.error({ err }, 'version change listener threw');
+      }
+    }
+  }
+
+  private emitResidency(event: ResidencyEvent): void {
+    for (const listener of this.residencyListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'residency listener threw');
       }
     }
   }

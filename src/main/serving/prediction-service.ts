@@ -26,6 +26,17 @@ export interface ServableSource {
   /** Why a listed model is not served as configured; undefined when it is. Never throws. */
   loadError(name: string): ServingError | undefined;
   setModels(models: readonly ModelConfig[]): Promise<void>;
+  /**
+   * acquire(), loading an on-demand model's version first when it is not resident, waiting at
+   * most until `deadline` (epoch ms) or the model's cold-start timeout. Absent: acquire().
+   */
+  acquireResident?(
+    name: string,
+    selector: VersionSelector,
+    bounds: { deadline?: number; signal?: AbortSignal },
+  ): Promise<ServableHandle>;
+  /** True when the selected version is not resident but a request would load it (on demand). */
+  loadableOnDemand?(name: string, selector: VersionSelector): boolean;
 }
 
 /**
@@ -120,7 +131,7 @@ export class PredictionService implements InferenceCore {
       internal = this.opts.namespace.resolve(call.caller, call.model);
       ticket = this.opts.admission?.admit(tenant, call.arrival);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
-      const handle = this.acquire(call.model, internal, call.selector);
+      const handle = await this.acquireResident(call, internal);
       try {
         version = handle.version;
         runtime = handle.platform;
@@ -231,6 +242,21 @@ export class PredictionService implements InferenceCore {
     return new ServingError(err.code, err.message.split(internal).join(model), { cause: err });
   }
 
+  /** The version for a predict call: on-demand models are loaded first (cold start). */
+  private async acquireResident(call: PredictCall, internal: string): Promise<ServableHandle> {
+    const servables = this.opts.servables;
+    if (servables.acquireResident === undefined) return this.acquire(call.model, internal, call.selector);
+    try {
+      return await servables.acquireResident(internal, call.selector, {
+        deadline: call.deadline,
+        signal: call.signal,
+      });
+    } catch (err) {
+      if (!(err instanceof ServingError)) throw err;
+      throw asCallerSeesError(call.model, internal, err);
+    }
+  }
+
   private acquire(model: string, internal: string, selector: VersionSelector): ServableHandle {
     return asCallerSees(model, internal, () => this.opts.servables.acquire(internal, selector));
   }
@@ -248,7 +274,13 @@ export class PredictionService implements InferenceCore {
       this.modelMetadata(model, selector, caller);
       return true;
     } catch {
-      return false;
+      // An on-demand model is ready while a request would load it: residency is not readiness.
+      try {
+        const internal = this.opts.namespace.resolve(caller, model);
+        return this.opts.servables.loadableOnDemand?.(internal, selector) ?? false;
+      } catch {
+        return false;
+      }
     }
   }
 }
