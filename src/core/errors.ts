@@ -71,8 +71,45 @@ export class ServingError extends Error {
   static from(err: unknown): ServingError {
     if (err instanceof ServingError) return err;
     if (isServingErrorLike(err)) return new ServingError(err.code, err.message, { cause: err });
-    return new ServingError('INTERNAL', `Internal error: ${errorMessage(err)}`, { cause: err });
+    return new ServingError('INTERNAL', INTERNAL_MESSAGE, { cause: err });
   }
+}
+
+/** What a client reads for every internal failure, before the request id. */
+export const INTERNAL_MESSAGE = 'Internal error';
+
+/**
+ * Codes whose message is internal detail (a runtime's text, a file path, a bug): a client
+ * never reads it (see clientError).
+ */
+const INTERNAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INTERNAL', 'UNKNOWN', 'DATA_LOSS']);
+
+/** The error a front end sends for a failed call, and whether it hides an internal failure. */
+export interface ClientError {
+  /** What the client sees: code, message and retry hint. */
+  readonly error: ServingError;
+  /**
+   * The internal failure behind a generic INTERNAL answer, for the front end to log once;
+   * undefined when the error was meant for the client.
+   */
+  readonly internal: unknown;
+}
+
+/**
+ * The one rule for what a client may read of an error. A ServingError with a client-facing
+ * code passes as it is; anything else (a plain Error, or an INTERNAL, UNKNOWN or DATA_LOSS
+ * ServingError, whose message may carry a runtime's text) becomes INTERNAL with the generic
+ * message `Internal error (request id <id>)`, the original kept in `cause` and returned as
+ * `internal` so the caller logs it under the same id. Never throws.
+ */
+export function clientError(err: unknown, requestId: string): ClientError {
+  const e = err instanceof ServingError || isServingErrorLike(err) ? ServingError.from(err) : undefined;
+  if (e !== undefined && !INTERNAL_CODES.has(e.code)) return { error: e, internal: undefined };
+  const internal = e !== undefined && e.cause !== undefined && e.message === INTERNAL_MESSAGE ? e.cause : err;
+  return {
+    error: new ServingError('INTERNAL', `${INTERNAL_MESSAGE} (request id ${requestId})`, { cause: internal }),
+    internal,
+  };
 }
 
 /** Errors cross worker threads as plain objects; this recognizes their shape. */

@@ -368,7 +368,7 @@ describe('gRPC front end', () => {
       const err = await expectStatus(
         call(predict, 'Predict', { model_spec: { name: 'boom' }, inputs: { x: x([1]) } }),
         grpc.status.INTERNAL,
-        /^Internal error$/,
+        /^Internal error \(request id [\w-]+\)$/,
       );
       assert.doesNotMatch(err.details, /secret/);
     });

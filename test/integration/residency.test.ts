@@ -170,7 +170,11 @@ describe("a tenant's on-demand models count against its budget and evict its own
     );
     const report = await getJson(`${ts.restUrl}/admin/tenants`, bearer(ADMIN));
     const acme = (
-      report.body?.tenants as { id: string; memoryUsedBytes: number; quotas: { maxMemoryBytes: number } }[]
+      (report.body?.tenants ?? []) as {
+        id: string;
+        memoryUsedBytes: number;
+        quotas: { maxMemoryBytes: number };
+      }[]
     ).find((t) => t.id === 'acme')!;
     assert.ok(acme.memoryUsedBytes <= acme.quotas.maxMemoryBytes, JSON.stringify(acme));
   });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
+import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
+import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
 import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
@@ -26,6 +28,12 @@ type RawBatching = Partial<Record<string, unknown>> & {
   max_queue_size?: number;
   default_queue_timeout_micros?: number;
 };
+type RawWarmupDecl = {
+  batch_sizes?: number[];
+  data?: 'zero' | 'random';
+  count?: number;
+  dims?: Record<string, number[]>;
+};
 type RawPolicy = { latest?: { num_versions?: number }; all?: object; specific?: { versions: number[] } };
 export interface RawModel {
   name: string;
@@ -42,6 +50,12 @@ export interface RawModel {
   load_on_demand?: boolean;
   idle_unload_seconds?: number;
   cold_start_timeout_ms?: number;
+  enable_model_warmup?: boolean;
+  num_request_iterations_for_warmup?: number;
+  max_warmup_records?: number;
+  warmup_timeout_ms?: number;
+  warmup?: RawWarmupDecl[];
+  transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
 export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
@@ -222,6 +236,8 @@ export function buildModel(
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
     residency: buildResidency(m, defaults),
+    warmup: buildWarmup(m, defaults),
+    transitionPolicy: m.transition_policy ?? defaults.transition_policy,
   };
 }
 
@@ -234,6 +250,25 @@ function buildResidency(m: RawModel, defaults: ModelDefaults): ResidencyConfig |
       m.idle_unload_seconds ?? defaults.idle_unload_seconds ?? MODEL_DEFAULTS.idleUnloadSeconds,
     coldStartTimeoutMs:
       m.cold_start_timeout_ms ?? defaults.cold_start_timeout_ms ?? MODEL_DEFAULTS.coldStartTimeoutMs,
+  };
+}
+
+/** A model's warmup options: its own keys, then `model_defaults`, then TF Serving's defaults. */
+function buildWarmup(m: RawModel, defaults: ModelDefaults): WarmupOptions {
+  const d = DEFAULT_WARMUP;
+  const iterations = m.num_request_iterations_for_warmup ?? defaults.num_request_iterations_for_warmup ?? 0;
+  const declared = m.warmup ?? defaults.warmup ?? [];
+  return {
+    enabled: m.enable_model_warmup ?? defaults.enable_model_warmup ?? d.enabled,
+    iterations: Math.max(1, iterations),
+    maxRecords: m.max_warmup_records ?? defaults.max_warmup_records ?? d.maxRecords,
+    timeoutMs: m.warmup_timeout_ms ?? defaults.warmup_timeout_ms ?? d.timeoutMs,
+    declared: declared.map((w) => ({
+      batchSizes: w.batch_sizes ?? [1],
+      data: w.data ?? 'zero',
+      count: w.count ?? 1,
+      dims: w.dims ?? {},
+    })),
   };
 }
 

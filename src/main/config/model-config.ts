@@ -1,5 +1,7 @@
 import type { BatchingOptions } from '../../batching/batching-options.js';
 import type { Platform } from '../../workers/runtime.js';
+import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
+import type { WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 
 /** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
 export type VersionPolicy =
@@ -42,4 +44,12 @@ export interface ModelConfig {
   readonly tenant: string | undefined;
   /** On-demand residency; undefined = pinned (see ResidencyConfig). */
   readonly residency?: ResidencyConfig;
+  /**
+   * How a new version replaces an old one: `availability-preserving` (load, then unload;
+   * the default) or `resource-preserving` (unload, then load; a serving gap). Undefined: the
+   * manager's default.
+   */
+  readonly transitionPolicy?: TransitionPolicyName;
+  /** Warmup of each version before it becomes AVAILABLE; undefined: DEFAULT_WARMUP. */
+  readonly warmup?: WarmupOptions;
 }

@@ -28,6 +28,8 @@ export function settingsFromDefaults(defaults: ModelDefaults): (name: string) =>
     loadRetryIntervalMs: m.loadRetryIntervalMs,
     tenant: undefined,
     residency: m.residency,
+    warmup: m.warmup,
+    transitionPolicy: m.transitionPolicy,
   };
   return () => settings;
 }

@@ -27,7 +27,15 @@ export interface ModelConfigObject {
 /** What a model takes that ModelServerConfig cannot express: placement, batching, retries, tenant. */
 export type ModelSettings = Pick<
   ModelConfig,
-  'device' | 'instances' | 'batching' | 'loadRetries' | 'loadRetryIntervalMs' | 'tenant' | 'residency'
+  | 'device'
+  | 'instances'
+  | 'batching'
+  | 'loadRetries'
+  | 'loadRetryIntervalMs'
+  | 'tenant'
+  | 'warmup'
+  | 'transitionPolicy'
+  | 'residency'
 >;
 
 /** Settings used when the server gives none: CPU, default batching, TF Serving's retry defaults. */
@@ -121,6 +129,8 @@ export function modelServerConfigToModels(
       loadRetryIntervalMs: s.loadRetryIntervalMs,
       residency: s.residency,
       tenant: s.tenant,
+      ...(s.warmup === undefined ? {} : { warmup: s.warmup }),
+      ...(s.transitionPolicy === undefined ? {} : { transitionPolicy: s.transitionPolicy }),
     });
   });
 }

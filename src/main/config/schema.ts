@@ -56,6 +56,28 @@ const residencySchemaProperties = {
   cold_start_timeout_ms: positiveInt,
 } as const;
 
+const warmupDeclSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    batch_sizes: { type: 'array', minItems: 1, items: positiveInt },
+    data: { enum: ['zero', 'random'] },
+    count: positiveInt,
+    dims: { type: 'object', additionalProperties: { type: 'array', items: positiveInt } },
+  },
+} as const;
+
+/** Keys both `model_defaults` and each model take: warmup and the transition policy. */
+const lifecycleProperties = {
+  enable_model_warmup: { type: 'boolean' },
+  // TF Serving: 0 (the default) means one pass over the warmup records.
+  num_request_iterations_for_warmup: nonNegativeInt,
+  max_warmup_records: positiveInt,
+  warmup_timeout_ms: nonNegativeInt,
+  warmup: { type: 'array', items: warmupDeclSchema },
+  transition_policy: { enum: ['availability-preserving', 'resource-preserving'] },
+} as const;
+
 export const modelSchema = {
   type: 'object',
   additionalProperties: false,
@@ -77,6 +99,7 @@ export const modelSchema = {
     load_retry_interval_ms: nonNegativeInt,
     tenant: { type: 'string', minLength: 1 },
     ...residencySchemaProperties,
+    ...lifecycleProperties,
   },
 } as const;
 
@@ -155,6 +178,7 @@ export const serverConfigSchema = {
         load_retry_interval_ms: nonNegativeInt,
         version_policy: versionPolicySchema,
         ...residencySchemaProperties,
+        ...lifecycleProperties,
       },
     },
     models: { type: 'array', default: [], items: modelSchema },

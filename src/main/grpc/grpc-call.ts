@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { isServingErrorLike, ServingError } from '../../core/errors.js';
+import { clientError, ServingError } from '../../core/errors.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { CallerIdentity } from '../serving/inference-core.js';
 import type { Credentials } from '../tenancy/authenticator.js';
@@ -22,7 +22,7 @@ export interface GrpcCallContext {
  */
 export type GrpcAuthenticate = (credentials: Credentials) => CallerIdentity | undefined;
 
-/** Called with every error that is not a ServingError, before INTERNAL goes to the client. */
+/** Called once with the cause of every internal failure, before INTERNAL goes to the client. */
 export type InternalErrorHook = (err: unknown, method: string, requestId?: string) => void;
 
 /** One finished unary call, for the access log. Must not throw. */
@@ -73,23 +73,23 @@ export function deadlineOf(call: AnyServerCall): number | undefined {
 export const RETRY_AFTER_METADATA = 'retry-after';
 
 /**
- * The status a client sees for an error: ServingErrors as they are (with a `retry-after`
- * trailer in whole seconds, at least 1, when the error carries a retry hint), anything else INTERNAL.
+ * The status a client sees for an error (see `clientError`): client-facing ServingErrors as
+ * they are, with a `retry-after` trailer in whole seconds (at least 1) when the error carries a
+ * retry hint; anything internal as INTERNAL with a generic message naming the request id,
+ * after `onInternalError` has logged its cause.
  */
 export function statusOf(
   err: unknown,
   method: string,
+  requestId: string,
   onInternalError: InternalErrorHook,
 ): Partial<grpc.StatusObject> {
-  if (err instanceof ServingError || isServingErrorLike(err)) {
-    const e = ServingError.from(err);
-    if (e.retryAfterSeconds === undefined) return { code: e.grpcCode, details: e.message };
-    const metadata = new grpc.Metadata();
-    metadata.set(RETRY_AFTER_METADATA, String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
-    return { code: e.grpcCode, details: e.message, metadata };
-  }
-  onInternalError(err, method);
-  return { code: grpc.status.INTERNAL, details: 'Internal error' };
+  const { error: e, internal } = clientError(err, requestId);
+  if (internal !== undefined) onInternalError(internal, method, requestId);
+  if (e.retryAfterSeconds === undefined) return { code: e.grpcCode, details: e.message };
+  const metadata = new grpc.Metadata();
+  metadata.set(RETRY_AFTER_METADATA, String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
+  return { code: e.grpcCode, details: e.message, metadata };
 }
 
 export interface HandlerEnv {
@@ -177,7 +177,7 @@ export function unary<Req, Res>(
       },
       (err: unknown) => {
         done();
-        const status = statusOf(err, method, (e, m) => env.onInternalError(e, m, requestId));
+        const status = statusOf(err, method, requestId, env.onInternalError);
         if (status.metadata !== undefined) trailer.merge(status.metadata);
         callback({ ...status, metadata: trailer });
         end(status.code ?? grpc.status.UNKNOWN);

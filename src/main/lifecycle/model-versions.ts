@@ -8,7 +8,7 @@ import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
 import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
 import { type LabelMap, labelVersion, servableNotFound } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
-import type { TransitionPolicy } from './transition-policy.js';
+import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
 
 /** One public state change of one version (metrics and logs listen to these). */
@@ -29,6 +29,7 @@ export interface ModelVersionsDeps {
   readonly loader: VersionLoader;
   readonly clock: LifecycleClock;
   readonly logger: LifecycleLogger;
+  /** The server's default; a model's `transitionPolicy` overrides it. */
   readonly policy: TransitionPolicy;
   readonly emit: (event: VersionChangeEvent) => void;
   /** After every harness transition; the manager schedules a reconcile of this model. */
@@ -197,6 +198,7 @@ export class ModelVersions {
     if (config !== undefined) {
       for (const version of this.wanted) if (!this.slots.has(version)) this.addSlot(config, version);
     }
+    const policy = config?.transitionPolicy ? TRANSITION_POLICIES[config.transitionPolicy] : this.deps.policy;
     for (;;) {
       // An on-demand version not yet asked for is not the policy's to load.
       const live = [...this.slots.values()].filter((s) => !this.waitsForDemand(s.harness.version));
@@ -205,7 +207,7 @@ export class ModelVersions {
         state: s.harness.versionState,
         wanted: this.wanted.has(s.harness.version),
       }));
-      const action = this.deps.policy(snapshot);
+      const action = policy(snapshot);
       if (action === undefined) return;
       const slot = this.slots.get(action.version)!;
       if (action.kind === 'load') {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ServingError } from '../../core/errors.js';
+import { clientError, ServingError } from '../../core/errors.js';
 import type { CallerIdentity } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import type { Credentials } from '../tenancy/authenticator.js';
@@ -80,10 +80,14 @@ export function callerOf(
   return arrival === undefined ? authenticate(request.headers) : arrival.caller;
 }
 
-/** Sends a ServingError as `{"error": "..."}` with the status from the code table. */
+/**
+ * Sends an error as `{"error": "..."}` with the status from the code table. What the client
+ * reads follows `clientError`: an internal failure is logged here, once, under the request id,
+ * and answered with a generic INTERNAL message naming that id.
+ */
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  const e = ServingError.from(err);
-  if (e.code === 'INTERNAL' || e.code === 'UNKNOWN') reply.log.error({ err: e.cause ?? e }, 'request failed');
+  const { error: e, internal } = clientError(err, String(reply.request.id));
+  if (internal !== undefined) reply.log.error({ err: internal }, 'request failed');
   if (e.retryAfterSeconds !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
   return reply

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  clientError,
+  codeOfGrpc,
+  ERROR_CODES,
+  type ErrorCode,
+  grpcCodeOf,
+  httpStatusOf,
+  INTERNAL_MESSAGE,
+  MAX_CLIENT_MESSAGE,
+  ServingError,
+} from '../../../src/core/errors.js';
+
+describe('ServingError', () => {
+  it('truncates a message longer than MAX_CLIENT_MESSAGE', () => {
+    const e = new ServingError('INVALID_ARGUMENT', 'x'.repeat(MAX_CLIENT_MESSAGE + 10));
+    assert.equal(e.message.length, MAX_CLIENT_MESSAGE);
+    assert.ok(e.message.endsWith('...'));
+  });
+
+  it('from() passes ServingErrors through and rebuilds plain error objects from workers', () => {
+    const e = new ServingError('NOT_FOUND', 'gone');
+    assert.equal(ServingError.from(e), e);
+    const plain = ServingError.from({ code: 'UNAVAILABLE', message: 'busy' });
+    assert.equal(plain.code, 'UNAVAILABLE');
+    assert.equal(plain.message, 'busy');
+  });
+
+  it('from() turns anything else into INTERNAL with a generic message, the original as cause', () => {
+    const raw = new Error('/srv/secret.cc:12 exploded');
+    const e = ServingError.from(raw);
+    assert.equal(e.code, 'INTERNAL');
+    assert.equal(e.message, INTERNAL_MESSAGE);
+    assert.equal(e.cause, raw);
+    assert.equal(ServingError.from('a string').message, INTERNAL_MESSAGE);
+  });
+});
+
+describe('clientError', () => {
+  it('passes a client-facing error as it is, with nothing to log', () => {
+    const e = new ServingError('RESOURCE_EXHAUSTED', 'slow down', { retryAfterSeconds: 2 });
+    const c = clientError(e, 'r1');
+    assert.equal(c.error, e);
+    assert.equal(c.internal, undefined);
+  });
+
+  for (const code of ['INTERNAL', 'UNKNOWN', 'DATA_LOSS'] as const) {
+    it(`hides the message of a ${code} ServingError behind the request id`, () => {
+      const e = new ServingError(code, 'Error running model m: /onnxruntime_src/bfc_arena.cc:360');
+      const c = clientError(e, 'r2');
+      assert.equal(c.error.code, 'INTERNAL');
+      assert.equal(c.error.message, 'Internal error (request id r2)');
+      assert.equal(c.internal, e);
+      assert.equal(c.error.cause, e);
+    });
+  }
+
+  it('hides a plain Error and logs the original, not its generic wrapper', () => {
+    const raw = new TypeError('undefined is not a function at /srv/x.js:1');
+    const viaFrom = clientError(ServingError.from(raw), 'r3');
+    assert.equal(viaFrom.error.message, 'Internal error (request id r3)');
+    assert.equal(viaFrom.internal, raw);
+    const direct = clientError(raw, 'r4');
+    assert.equal(direct.error.code, 'INTERNAL');
+    assert.equal(direct.internal, raw);
+  });
+
+  it('hides an internal error object that crossed from a worker', () => {
+    const c = clientError({ code: 'INTERNAL', message: 'native detail' }, 'r5');
+    assert.equal(c.error.message, 'Internal error (request id r5)');
+    assert.doesNotMatch(c.error.message, /native/);
+  });
+});
+
+describe('the error code table', () => {
+  it('maps every code to a distinct gRPC status and an HTTP error status, and back', () => {
+    const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+    assert.equal(new Set(codes.map(grpcCodeOf)).size, codes.length);
+    for (const code of codes) {
+      assert.equal(codeOfGrpc(grpcCodeOf(code)), code);
+      const http = httpStatusOf(code);
+      assert.ok(code === 'OK' ? http === 200 : http >= 400 && http < 600, `${code} → ${http}`);
+    }
+  });
+});
