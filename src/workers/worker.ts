@@ -65,6 +65,7 @@ function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
   const session = runtimeFor(model.platform).then(async (runtime) => {
     // This worker runs one task at a time, so the delta is this load's, plus whatever other
     // threads allocated meanwhile (README: "Measured memory").
+    await runtime.prime?.();
     const before = process.memoryUsage.rss();
     const m = await runtime.load(model.path, {
       device: config.device,
