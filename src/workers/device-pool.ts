@@ -281,7 +281,8 @@ export class DevicePool implements BatchExecutor {
         slot.models.delete(key);
         continue;
       }
-      this.#loadOn(slot, entry.model).catch((err: unknown) => {
+      // Not serialized: the placement's memory was measured by its first load.
+      this.#loadOnNow(slot, entry.model).catch((err: unknown) => {
         // Runs for this key fall back to other holders, or load it lazily (run descriptor).
         slot.models.delete(key);
         this.#options.logger?.error({ device: this.device, worker: slot.index, key, err }, 'reload failed');
