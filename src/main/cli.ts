@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/config-error.js';
-import { configFromFlags, parseFlags, USAGE } from './config/flags.js';
+import { parseFlags, resolveCommandLine, USAGE } from './config/flags.js';
+import { packageVersion } from './grpc/grpc-protos.js';
+import { createLogger } from './logging/create-logger.js';
 import { TensorServe } from './server.js';
 
 async function main(): Promise<void> {
@@ -9,8 +11,15 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const config = configFromFlags(flags);
-  const server = await TensorServe.start(config);
+  if (flags.version) {
+    console.log(`TensorServe ModelServer: ${packageVersion()}`);
+    return;
+  }
+  const { config, warnings, env } = resolveCommandLine(flags);
+  for (const [name, value] of Object.entries(env)) process.env[name] ??= value;
+  const logger = createLogger(config.logLevel);
+  for (const line of warnings) logger.warn(line);
+  const server = await TensorServe.start(config, { logger });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -31,7 +40,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
-    console.error(USAGE);
+    console.error('Run with --help for the flags.');
     process.exit(2);
   }
   console.error(err);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
@@ -9,6 +8,7 @@ import { ConfigWatcher } from './config/config-watcher.js';
 import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
+import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { ServableManager } from './lifecycle/manager.js';
@@ -69,6 +69,7 @@ export class TensorServe {
         device: d.name,
         workers: d.workers,
         intraOpThreads: d.intraOpThreads,
+        interOpThreads: d.interOpThreads,
         runtimeModule: options.runtimeModule,
         logger,
         logLevel: logger.levelVal,
@@ -248,7 +249,8 @@ export class TensorServe {
         authenticate,
         arrive: this.tenancy.enabled ? (tenant) => this.tenancy.admission.arrive(tenant) : undefined,
         plugins: [
-          (app) =>
+          (app) => {
+            if (!c.prometheus.enable) return;
             // Scoped so the credential check covers the scrape endpoints only.
             void app.register(async (scoped) => {
               scoped.addHook('onRequest', async (request, reply) => {
@@ -258,8 +260,9 @@ export class TensorServe {
                   return sendError(reply, err);
                 }
               });
-              registerMetricsRoutes(scoped, this.metrics);
-            }),
+              registerMetricsRoutes(scoped, this.metrics, [c.prometheus.path, '/metrics']);
+            });
+          },
           (app) =>
             app.get('/admin/tenants', async (request, reply) => {
               try {
@@ -313,14 +316,7 @@ export class TensorServe {
           // A model the server already knows keeps its placement and batching.
           modelSettings: (name) => this.configured.find((m) => m.name === name) ?? fromDefaults(name),
         },
-        tls: c.tls
-          ? {
-              cert: readFileSync(c.tls.certPath),
-              key: readFileSync(c.tls.keyPath),
-              ca: c.tls.caPath ? readFileSync(c.tls.caPath) : undefined,
-              requireClientCert: c.tls.requireClientCert,
-            }
-          : undefined,
+        tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
       });
     }
   }

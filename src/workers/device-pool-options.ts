@@ -14,6 +14,8 @@ export interface DevicePoolOptions {
   readonly workers: number;
   /** Threads one inference may use inside a worker (ORT intra-op threads). */
   readonly intraOpThreads: number;
+  /** Threads one inference may run independent graph nodes on (ORT inter-op threads; default 1). */
+  readonly interOpThreads?: number;
   /**
    * Absolute path or file URL of a module exporting `loadRuntime(platform)`. Defaults to
    * the real runtimes (`./runtimes/index.js`); tests plug in a fake.
@@ -38,6 +40,7 @@ export interface ResolvedPoolOptions {
   readonly device: string;
   readonly workers: number;
   readonly intraOpThreads: number;
+  readonly interOpThreads: number;
   /** A file URL string. */
   readonly runtimeModule: string;
   readonly logger: PoolLogger | undefined;
@@ -62,6 +65,9 @@ export function resolvePoolOptions(options: DevicePoolOptions): ResolvedPoolOpti
   if (!isPositiveInt(options.intraOpThreads)) {
     throw new TypeError(`devices.${device}.intraOpThreads must be a positive integer`);
   }
+  if (options.interOpThreads !== undefined && !isPositiveInt(options.interOpThreads)) {
+    throw new TypeError(`devices.${device}.interOpThreads must be a positive integer`);
+  }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError(`devices.${device}.now must be a function`);
   }
@@ -69,6 +75,7 @@ export function resolvePoolOptions(options: DevicePoolOptions): ResolvedPoolOpti
     device,
     workers: options.workers,
     intraOpThreads: options.intraOpThreads,
+    interOpThreads: options.interOpThreads ?? 1,
     runtimeModule: resolveRuntimeModule(device, options.runtimeModule),
     logger: options.logger,
     logLevel: options.logLevel ?? 30,

@@ -59,6 +59,7 @@ export class DevicePool implements BatchExecutor {
     const config = {
       device: this.device,
       intraOpThreads: this.#options.intraOpThreads,
+      interOpThreads: this.#options.interOpThreads,
       runtimeModule: this.#options.runtimeModule,
       logLevel: this.#options.logLevel,
       measureMemory: this.#options.measureMemory,

@@ -11,6 +11,8 @@ export interface LoadOptions {
   readonly device: string;
   /** Threads one inference may use inside its worker (ORT intra-op threads). */
   readonly intraOpThreads: number;
+  /** Threads one inference may run independent graph nodes on (ORT inter-op threads; absent = 1). */
+  readonly interOpThreads?: number;
 }
 
 /**

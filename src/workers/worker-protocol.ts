@@ -15,6 +15,8 @@ import type { WireTensorMap } from './tensor-transfer.js';
 export interface WorkerConfig {
   readonly device: string;
   readonly intraOpThreads: number;
+  /** ORT inter-op threads (absent = 1). */
+  readonly interOpThreads?: number;
   /** File URL of a module exporting `loadRuntime(platform): Promise<Runtime>`. */
   readonly runtimeModule: string;
   /** Lowest pino level number the worker's own log lines are written at. */

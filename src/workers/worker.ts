@@ -70,6 +70,7 @@ function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
     const m = await runtime.load(model.path, {
       device: config.device,
       intraOpThreads: config.intraOpThreads,
+      interOpThreads: config.interOpThreads,
     });
     if (m.memoryBytes === undefined)
       rssDeltas.set(model.key, Math.max(0, process.memoryUsage.rss() - before));

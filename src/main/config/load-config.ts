@@ -67,6 +67,7 @@ interface RawConfig {
     grpc_port: number;
     file_system_poll_wait_seconds: number;
     model_config_file_poll_wait_seconds: number;
+    config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
     log_level: string;
@@ -78,6 +79,7 @@ interface RawConfig {
       max_grpc_message_bytes: number;
       max_queued_requests: number;
     };
+    prometheus: { enable: boolean; path: string };
     tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
   };
   devices: Record<
@@ -85,6 +87,7 @@ interface RawConfig {
     {
       workers?: number;
       intra_op_threads?: number;
+      inter_op_threads?: number;
       memory_budget_bytes?: number;
       memory_measurement?: 'runtime' | 'estimate';
     }
@@ -150,6 +153,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     drainTimeoutMs: s.drain_timeout_ms,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
+    prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },
     limits: {
       maxBodyBytes: s.limits.max_body_bytes,
       maxJsonDepth: s.limits.max_json_depth,
@@ -172,6 +176,7 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     baseDir,
     configFile: undefined,
     configPollIntervalMs: Math.round(s.model_config_file_poll_wait_seconds * 1000),
+    configFilePollIntervalMs: Math.round(s.config_file_poll_wait_seconds * 1000),
   };
   return deepFreeze(config);
 }
@@ -207,6 +212,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     name,
     workers: d.workers ?? 2,
     intraOpThreads: d.intra_op_threads ?? 1,
+    interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
     memoryMeasurement: d.memory_measurement ?? 'runtime',
   }));

@@ -109,6 +109,8 @@ const deviceSchema = {
   properties: {
     workers: positiveInt,
     intra_op_threads: positiveInt,
+    // Threads ONNX may run independent graph nodes on (1 = sequential execution).
+    inter_op_threads: positiveInt,
     memory_budget_bytes: nonNegativeInt,
     memory_measurement: { enum: ['runtime', 'estimate'] },
   },
@@ -128,6 +130,8 @@ export const serverConfigSchema = {
         grpc_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8500 },
         file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: 1 },
         model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
+        // How often the YAML config itself is re-read (hot reload; 0 = only on SIGHUP).
+        config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 5 },
         default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
         drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
         log_level: { enum: LOG_LEVELS, default: 'info' },
@@ -145,6 +149,15 @@ export const serverConfigSchema = {
             max_grpc_message_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
             // Server-wide bound on requests waiting to run (0 = none); over it → 503 / UNAVAILABLE.
             max_queued_requests: { ...nonNegativeInt, default: 0 },
+          },
+        },
+        prometheus: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enable: { type: 'boolean', default: true },
+            path: { type: 'string', pattern: '^/', default: '/monitoring/prometheus/metrics' },
           },
         },
         tls: {

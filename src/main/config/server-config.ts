@@ -9,6 +9,8 @@ export interface DeviceConfig {
   readonly workers: number;
   /** Threads one inference may use inside a worker. */
   readonly intraOpThreads: number;
+  /** Threads one inference may run independent graph nodes on (ONNX inter-op; 1 = sequential). */
+  readonly interOpThreads: number;
   /** Bytes of model memory the device may hold (0 = unlimited). */
   readonly memoryBudgetBytes: number;
   /**
@@ -25,6 +27,18 @@ export interface TlsConfig {
   /** CA bundle used to verify client certificates (mutual TLS). */
   readonly caPath: string | undefined;
   readonly requireClientCert: boolean;
+  /**
+   * PEM text given inline (`--ssl_config_file`); when set it is used instead of the paths,
+   * which then name the file it came from.
+   */
+  readonly pem?: { readonly cert: string; readonly key: string; readonly ca: string | undefined };
+}
+
+/** The Prometheus scrape endpoint (`server.prometheus`, `--monitoring_config_file`). */
+export interface PrometheusConfig {
+  readonly enable: boolean;
+  /** Served in addition to `/metrics`. */
+  readonly path: string;
 }
 
 /** Explicit limits on what one request may ask of the server. */
@@ -51,6 +65,7 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** Fraction (0..1) of successful requests logged as access lines; failures are always logged. */
   readonly accessLogSampleRate: number;
+  readonly prometheus: PrometheusConfig;
   readonly limits: RequestLimits;
   readonly tls: TlsConfig | undefined;
   readonly devices: readonly DeviceConfig[];
@@ -64,4 +79,6 @@ export interface ServerConfig {
   /** TF Serving text-format model list (`--model_config_file`), re-read every `configPollIntervalMs` when > 0. */
   readonly configFile: string | undefined;
   readonly configPollIntervalMs: number;
+  /** How often the YAML config file is re-read for hot reload (0 = only on SIGHUP). */
+  readonly configFilePollIntervalMs: number;
 }

@@ -5,11 +5,15 @@ import type { ServerMetrics } from './server-metrics.js';
 export const METRICS_PATHS = ['/monitoring/prometheus/metrics', '/metrics'] as const;
 
 /**
- * Prometheus scrape endpoints: the text exposition format (0.0.4) of `metrics`' registry.
+ * Prometheus scrape endpoints at `paths` (default METRICS_PATHS): the text exposition format (0.0.4) of `metrics`' registry.
  * The KServe statistics route lives with the v2 routes and calls `metrics.statsResponse()`.
  */
-export function registerMetricsRoutes(app: FastifyInstance, metrics: ServerMetrics): void {
-  for (const path of METRICS_PATHS) {
+export function registerMetricsRoutes(
+  app: FastifyInstance,
+  metrics: ServerMetrics,
+  paths: readonly string[] = METRICS_PATHS,
+): void {
+  for (const path of new Set(paths)) {
     app.get(path, async (_req, reply) => {
       const text = await metrics.metricsText();
       return reply.code(200).header('content-type', metrics.contentType).send(text);

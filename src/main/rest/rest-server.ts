@@ -1,14 +1,15 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServingError } from '../../core/errors.js';
 import type { TlsConfig } from '../config/server-config.js';
+import { tlsMaterial } from '../config/tls-material.js';
 import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { registerArrivalAdmission } from './arrival-admission.js';
+import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encoding.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
@@ -65,9 +66,7 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
     },
     https: opts.tls
       ? {
-          cert: readFileSync(opts.tls.certPath),
-          key: readFileSync(opts.tls.keyPath),
-          ca: opts.tls.caPath ? readFileSync(opts.tls.caPath) : undefined,
+          ...tlsMaterial(opts.tls),
           requestCert: opts.tls.requireClientCert,
           rejectUnauthorized: opts.tls.requireClientCert,
         }
@@ -91,6 +90,12 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
           }),
         );
     }
+    if (e.code === UNSUPPORTED_ENCODING) {
+      return reply
+        .code(415)
+        .type('application/json')
+        .send(JSON.stringify({ error: e.message }));
+    }
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
       return sendError(reply, new ServingError('INVALID_ARGUMENT', e.message));
     }
@@ -108,6 +113,7 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
       new ServingError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`),
     );
   });
+  registerContentDecoding(app, opts.limits.maxBodyBytes);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();

@@ -104,3 +104,26 @@ export function selectOutputs(
   }
   return [...seen];
 }
+
+/**
+ * Refuses string elements holding a NUL byte for runtimes that cut strings at the first NUL
+ * (onnxruntime-node passes strings to ORT as C strings): corrupting the input silently would
+ * be worse than refusing it. Throws ServingError INVALID_ARGUMENT naming the input and element.
+ */
+export function rejectNulStrings(model: string, platform: string, inputs: TensorMap): void {
+  for (const [name, t] of Object.entries(inputs)) {
+    if (t.dtype !== 'string') continue;
+    const elements = t.data as Uint8Array[];
+    for (let i = 0; i < elements.length; i++) {
+      if (elements[i].includes(0)) {
+        throw new ServingError(
+          'INVALID_ARGUMENT',
+          `Input '${name}' of model '${model}': string element ${i} contains a NUL byte, which the ${platform} runtime cannot represent`,
+        );
+      }
+    }
+  }
+}
+
+/** Runtimes whose string tensors end at the first NUL byte. */
+export const NUL_TRUNCATING_PLATFORMS: ReadonlySet<string> = new Set(['onnx']);

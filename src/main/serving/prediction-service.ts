@@ -13,7 +13,12 @@ import type {
   PredictCall,
   PredictResult,
 } from './inference-core.js';
-import { selectOutputs, validateInputs } from './input-validation.js';
+import {
+  NUL_TRUNCATING_PLATFORMS,
+  rejectNulStrings,
+  selectOutputs,
+  validateInputs,
+} from './input-validation.js';
 import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */
@@ -143,6 +148,8 @@ export class PredictionService implements InferenceCore {
         }
         const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature) : call.inputs;
         rows = validateInputs(call.model, handle.signature, inputs, this.opts.maxTensorElements);
+        if (NUL_TRUNCATING_PLATFORMS.has(handle.platform))
+          rejectNulStrings(call.model, handle.platform, inputs);
         const outputNames = selectOutputs(call.model, handle.signature, call.outputFilter);
         if (call.deadline !== undefined && call.deadline <= Date.now()) {
           throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');

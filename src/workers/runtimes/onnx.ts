@@ -52,8 +52,9 @@ export class OnnxRuntime implements Runtime {
     });
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: Math.max(1, options.intraOpThreads),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
+      // Inter-op threads only help when independent nodes may run in parallel.
+      interOpNumThreads: Math.max(1, options.interOpThreads ?? 1),
+      executionMode: (options.interOpThreads ?? 1) > 1 ? 'parallel' : 'sequential',
       graphOptimizationLevel: 'all',
       // Run errors are rethrown to the client; ORT need not also print them natively.
       logSeverityLevel: 4,

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/main/config/config-error.js';
-import { configFromFlags, parseFlags } from '../../../src/main/config/flags.js';
 import { buildConfig, loadConfigFile } from '../../../src/main/config/load-config.js';
 
 function problemsOf(raw: unknown): readonly string[] {
@@ -170,32 +169,5 @@ describe('config validation', () => {
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'models: [\n');
     assert.throws(() => loadConfigFile(file), ConfigError);
-  });
-});
-
-describe('TF Serving flags', () => {
-  it('builds a one-model config from --model_name and --model_base_path', () => {
-    const flags = parseFlags([
-      '--model_name=hp',
-      '--model_base_path',
-      'models/hp',
-      '--rest_api_port=0',
-      '--port=-1',
-    ]);
-    const c = configFromFlags(flags, '/work');
-    assert.equal(c.models[0].name, 'hp');
-    assert.equal(c.models[0].basePath, '/work/models/hp');
-    assert.equal(c.restPort, 0);
-    assert.equal(c.grpcPort, -1);
-  });
-
-  it('rejects unknown flags and bad numbers with messages naming them', () => {
-    assert.throws(() => parseFlags(['--bogus=1']), /bogus/);
-    assert.throws(() => parseFlags(['--rest_api_port=abc']), /--rest_api_port must be an integer/);
-    assert.throws(
-      () => configFromFlags(parseFlags(['--model_name=x'])),
-      /--model_name and --model_base_path/,
-    );
-    assert.throws(() => configFromFlags(parseFlags([])), /give --config/);
   });
 });
