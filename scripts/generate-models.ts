@@ -9,6 +9,8 @@ import {
   IDENTITY_DTYPES,
   identityOnnx,
   multiIoOnnx,
+  POINT_CLASSES,
+  pointClassifierOnnx,
   TYPED_CONTENT_DTYPES,
 } from './models/onnx-models.js';
 import { MODELS_README } from './models/readme.js';
@@ -31,6 +33,9 @@ export async function generateModels(outDir: string): Promise<string[]> {
   files['multi_io/1/model.onnx'] = multiIoOnnx();
   files['identity_dtypes/1/model.onnx'] = identityOnnx('identity_dtypes', IDENTITY_DTYPES);
   files['identity_no_fp16/1/model.onnx'] = identityOnnx('identity_no_fp16', TYPED_CONTENT_DTYPES);
+  files['point_classifier/1/model.onnx'] = pointClassifierOnnx();
+  // Beside the versions: the config's `labels_file` for its classify signature.
+  files['point_classifier/labels.txt'] = `${POINT_CLASSES.map((c) => c.label).join('\n')}\n`;
   addTfjs(files, 'half_plus_two_tfjs/1', halfPlusTwoTfjs());
   addTfjs(files, 'cnn_tfjs/1', await cnnTfjs(weights));
   addTfjs(files, 'multi_io_tfjs/1', multiIoTfjs());

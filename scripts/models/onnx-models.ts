@@ -108,3 +108,54 @@ export function identityOnnx(name: string, dtypes: readonly ElemType[]): Uint8Ar
     nodes: dtypes.map((d) => node('Identity', [`in_${d}`], [`out_${d}`])),
   });
 }
+
+/** The classes of `point_classifier`, in score order, and the centre each one is nearest to. */
+export const POINT_CLASSES: readonly {
+  readonly label: string;
+  readonly centre: readonly [number, number];
+}[] = [
+  { label: 'north', centre: [0, 2] },
+  { label: 'south_west', centre: [-2, -1] },
+  { label: 'south_east', centre: [2, -1] },
+];
+
+/**
+ * A multi-class classifier: which of POINT_CLASSES' centres a 2-D point is nearest to.
+ * `point` float32 [N,2] → dense 4 + ReLU → dense 3 → softmax `probabilities` [N,3].
+ * The weights are set, not trained: the hidden layer holds relu(p) and relu(-p) (so p is
+ * recovered exactly), and logit k = 2·c_k·p − |c_k|², which orders classes like −|p − c_k|²
+ * (softmax ignores the −|p|² they share). So the top class is the nearest centre.
+ */
+export function pointClassifierOnnx(): Uint8Array {
+  const w1 = new Float32Array([1, 0, -1, 0, 0, 1, 0, -1]); // [2,4]: x → (x, -x), y → (y, -y)
+  const k = POINT_CLASSES.length;
+  const w2 = new Float32Array(4 * k); // [4,k]
+  const b2 = new Float32Array(k);
+  POINT_CLASSES.forEach(({ centre: [cx, cy] }, j) => {
+    w2[0 * k + j] = 2 * cx;
+    w2[1 * k + j] = 2 * cy;
+    w2[2 * k + j] = -2 * cx;
+    w2[3 * k + j] = -2 * cy;
+    b2[j] = -(cx * cx + cy * cy);
+  });
+  return encodeModel({
+    name: 'point_classifier',
+    doc: 'point [N,2] -> dense4 relu -> dense3 -> softmax: nearest of three centres',
+    inputs: [valueInfo('point', 'float32', [B, 2])],
+    outputs: [valueInfo('probabilities', 'float32', [B, k])],
+    initializers: [
+      initializer('w1', [2, 4], w1),
+      initializer('b1', [4], new Float32Array(4)),
+      initializer('w2', [4, k], w2),
+      initializer('b2', [k], b2),
+    ],
+    nodes: [
+      node('MatMul', ['point', 'w1'], ['h_nobias']),
+      node('Add', ['h_nobias', 'b1'], ['h_pre']),
+      node('Relu', ['h_pre'], ['h']),
+      node('MatMul', ['h', 'w2'], ['logits_nobias']),
+      node('Add', ['logits_nobias', 'b2'], ['logits']),
+      node('Softmax', ['logits'], ['probabilities'], { axis: -1 }),
+    ],
+  });
+}

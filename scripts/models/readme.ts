@@ -16,6 +16,7 @@ model can be batched.
 | \`multi_io_tfjs\` | tfjs (graph model) | the same as \`multi_io\` | the same as \`multi_io\` | the same |
 | \`identity_dtypes\` | onnx | \`in_<dtype>\` [-1,2] for each dtype below | \`out_<dtype>\` [-1,2] | out = in (Identity) |
 | \`identity_no_fp16\` | onnx | the same without \`in_float16\` | the same without \`out_float16\` | out = in (Identity) |
+| \`point_classifier\` | onnx | \`point\` float32 [-1,2] | \`probabilities\` float32 [-1,3] | nearest of three centres, softmax (see below) |
 
 The CNN (both builds): NHWC image → conv 3×3, 8 filters, valid padding, ReLU → max-pool
 2×2 stride 2 → flatten (NHWC order, as Keras) → dense 10 → softmax. Weights come from a
@@ -36,6 +37,13 @@ feeds all thirteen inputs. The wire tests round-trip each dtype through it.
 \`identity_no_fp16\` leaves float16 out, so KServe gRPC typed \`contents\` and v2 JSON, which
 cannot carry FP16, can feed every input.
 
+\`point_classifier\`: a two-layer MLP (dense 4 + ReLU, dense 3, softmax) with set, not
+trained, weights: class k's logit is 2·c_k·p − |c_k|², so the top class is the centre nearest
+to the point: \`north\` (0, 2), \`south_west\` (−2, −1), \`south_east\` (2, −1), the labels
+in \`point_classifier/labels.txt\` (score order). config/server.yaml declares its
+\`classify\` signature (feature \`point\`, two floats), and \`regress_x_to_y\` /
+\`classify_x_to_y\` on \`half_plus_two\` (feature \`x\`), as TF Serving's test model has.
+
 ## Example requests (TF Serving REST)
 
 \`\`\`sh
@@ -45,6 +53,20 @@ curl -d '{"instances": [1.0, 2.0, 5.0]}' localhost:8501/v1/models/half_plus_two:
 curl -d '{"inputs": {"a": [[1, 2, 3]], "b": [[3, 2, 1]], "scale": [[2]]}}' \\
   localhost:8501/v1/models/multi_io:predict
 # {"outputs": {"sum": [[4.0, 4.0, 4.0]], "weighted": [[-4.0, 0.0, 4.0]], "greater": [[false, false, true]], "count": [1]}}
+\`\`\`
+
+\`\`\`sh
+curl -d '{"signature_name": "regress_x_to_y", "examples": [{"x": 2.0}]}' \\
+  localhost:8501/v1/models/half_plus_two:regress
+# {"result":[3.0]}
+
+curl -d '{"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}' \\
+  localhost:8501/v1/models/half_plus_two:classify
+# {"result":[[["",3.0]]]}
+
+curl -d '{"signature_name": "classify", "examples": [{"point": [0.1, 1.8]}, {"point": [2.5, -1]}]}' \\
+  localhost:8501/v1/models/point_classifier:classify
+# {"result":[[["north",0.99...],["south_west",...],["south_east",...]],[["north",...],["south_west",...],["south_east",0.99...]]]}
 \`\`\`
 
 \`cnn\` / \`cnn_tfjs\` take \`{"instances": [<28×28×1 nested list>, ...]}\` and return ten

@@ -24,6 +24,7 @@ import { UtilizationWindow } from './metrics/utilization-window.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
+import { ExampleInference } from './serving/classify-regress.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
@@ -51,6 +52,8 @@ export class TensorServe {
   readonly manager: ServableManager;
   readonly metrics: ServerMetrics;
   readonly core: PredictionService;
+  /** Classify, Regress and MultiInference over the core, for the front ends. */
+  readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
   private readonly watcher: ConfigWatcher | undefined;
@@ -145,7 +148,12 @@ export class TensorServe {
       maxTensorElements: config.limits.maxTensorElements,
       observe: (o) => this.metrics.recordRequest(o),
       reload: (models) => this.reloadModels(models),
+      exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
+    this.examples = new ExampleInference(
+      this.core,
+      (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
+    );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
@@ -239,6 +247,7 @@ export class TensorServe {
         apply: (models) => this.manager.setModels(models),
       });
       this.rest = await startRestServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.restPort,
         tls: c.tls,
@@ -291,6 +300,7 @@ export class TensorServe {
     if (c.grpcPort >= 0) {
       const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
+        examples: this.examples,
         host: c.host,
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,

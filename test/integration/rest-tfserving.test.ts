@@ -265,8 +265,21 @@ describe('TF Serving REST API on the example models', () => {
       400,
       /depth|nest/i,
     ],
-    ['classify is not implemented', 'half_plus_two:classify', '{"examples":[]}', 501, /classify/],
-    ['regress is not implemented', 'half_plus_two:regress', '{"examples":[]}', 501, /:regress API/],
+    // No signatures declared here: the default signature is the predict one.
+    [
+      'classify on the predict signature',
+      'half_plus_two:classify',
+      '{"examples":[]}',
+      400,
+      /predict signature/,
+    ],
+    [
+      'regress on the predict signature',
+      'half_plus_two:regress',
+      '{"examples":[]}',
+      400,
+      /predict signature/,
+    ],
   ];
   for (const [what, route, body, status, message] of bad) {
     it(`bad input: ${what} → ${status}`, async () => {

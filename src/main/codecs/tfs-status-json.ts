@@ -27,16 +27,24 @@ export function encodeMetadataJson(meta: ModelMetadataResult): string {
     model_spec: { name: meta.model, signature_name: '', version: String(meta.version) },
     metadata: {
       signature_def: {
-        signature_def: {
-          [meta.signatureName]: {
-            inputs: tensorInfoMap(meta.signature.inputs),
-            outputs: tensorInfoMap(meta.signature.outputs),
-            method_name: meta.signature.methodName,
-          },
-        },
+        signature_def: signatureDefsJson(meta),
       },
     },
   });
+}
+
+/** The model's signature and any declared ones (`extraSignatures`), by name. */
+function signatureDefsJson(meta: ModelMetadataResult): Record<string, object> {
+  const all = { ...meta.extraSignatures, [meta.signatureName]: meta.signature };
+  const out: Record<string, object> = {};
+  for (const [name, sig] of Object.entries(all)) {
+    out[name] = {
+      inputs: tensorInfoMap(sig.inputs),
+      outputs: tensorInfoMap(sig.outputs),
+      method_name: sig.methodName,
+    };
+  }
+  return out;
 }
 
 /** A `tensorflow.TensorInfo` in proto3 JSON. `name` is the graph tensor name, e.g. `x:0`. */

@@ -7,6 +7,7 @@ import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
 import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
@@ -50,6 +51,7 @@ export interface RawModel {
   load_on_demand?: boolean;
   idle_unload_seconds?: number;
   cold_start_timeout_ms?: number;
+  signatures?: Record<string, RawExampleSignature>;
   enable_model_warmup?: boolean;
   num_request_iterations_for_warmup?: number;
   max_warmup_records?: number;
@@ -58,7 +60,10 @@ export interface RawModel {
   transition_policy?: TransitionPolicyName;
 }
 /** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<RawModel, 'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant'>;
+export type ModelDefaults = Omit<
+  RawModel,
+  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
+>;
 
 interface RawConfig {
   server: {
@@ -242,6 +247,7 @@ export function buildModel(
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
     residency: buildResidency(m, defaults),
+    signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
     warmup: buildWarmup(m, defaults),
     transitionPolicy: m.transition_policy ?? defaults.transition_policy,
   };

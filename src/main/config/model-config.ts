@@ -2,6 +2,7 @@ import type { BatchingOptions } from '../../batching/batching-options.js';
 import type { Platform } from '../../workers/runtime.js';
 import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
 import type { WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
+import type { ExampleSignature } from './example-signatures.js';
 
 /** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
 export type VersionPolicy =
@@ -44,6 +45,8 @@ export interface ModelConfig {
   readonly tenant: string | undefined;
   /** On-demand residency; undefined = pinned (see ResidencyConfig). */
   readonly residency?: ResidencyConfig;
+  /** Declared tf.Example signatures (Classify/Regress) by name; none when absent. */
+  readonly signatures?: Readonly<Record<string, ExampleSignature>>;
   /**
    * How a new version replaces an old one: `availability-preserving` (load, then unload;
    * the default) or `resource-preserving` (unload, then load; a serving gap). Undefined: the

@@ -27,6 +27,7 @@ export interface ModelConfigObject {
 /** What a model takes that ModelServerConfig cannot express: placement, batching, retries, tenant. */
 export type ModelSettings = Pick<
   ModelConfig,
+  | 'signatures'
   | 'device'
   | 'instances'
   | 'batching'
@@ -129,6 +130,7 @@ export function modelServerConfigToModels(
       loadRetryIntervalMs: s.loadRetryIntervalMs,
       residency: s.residency,
       tenant: s.tenant,
+      ...(s.signatures === undefined ? {} : { signatures: s.signatures }),
       ...(s.warmup === undefined ? {} : { warmup: s.warmup }),
       ...(s.transitionPolicy === undefined ? {} : { transitionPolicy: s.transitionPolicy }),
     });

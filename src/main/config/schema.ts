@@ -3,6 +3,7 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
+import { exampleSignaturesSchema } from './example-signatures.js';
 import { tenancySchemaProperties } from './tenant-config.js';
 
 /** pino's levels, for `server.log_level` and `--log_level`. */
@@ -99,6 +100,7 @@ export const modelSchema = {
     load_retry_interval_ms: nonNegativeInt,
     tenant: { type: 'string', minLength: 1 },
     ...residencySchemaProperties,
+    signatures: exampleSignaturesSchema,
     ...lifecycleProperties,
   },
 } as const;

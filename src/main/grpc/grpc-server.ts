@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import type { ExampleInference } from '../serving/classify-regress.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
 import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
@@ -40,6 +41,8 @@ export interface GrpcServerOptions {
   readonly serverInfo?: ServerInfo;
   /** How often health watchers re-check `core.ready()` (default 1000 ms). */
   readonly healthPollMs?: number;
+  /** Classify, Regress and MultiInference; UNIMPLEMENTED when absent. */
+  readonly examples?: ExampleInference;
   /** Directory holding the .proto files (default: found above this module). */
   readonly protoDir?: string;
 }
@@ -110,7 +113,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   });
   const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
     server.addService(serviceDefinition(protos, name), impl);
-  add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec));
+  add('tensorflow.serving.PredictionService', predictionServiceHandlers(core, env, codec, opts.examples));
   add('tensorflow.serving.ModelService', modelServiceHandlers(core, env, opts.reload ?? {}));
   add(
     'inference.GRPCInferenceService',

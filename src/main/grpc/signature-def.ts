@@ -36,12 +36,15 @@ function tensorInfoMap(specs: readonly TensorSpec[]): Record<string, TensorInfoO
 export function signatureDefAny(meta: ModelMetadataResult): Record<string, unknown> {
   return {
     '@type': SIGNATURE_DEF_MAP_TYPE_URL,
-    signature_def: {
-      [meta.signatureName]: {
-        inputs: tensorInfoMap(meta.signature.inputs),
-        outputs: tensorInfoMap(meta.signature.outputs),
-        method_name: meta.signature.methodName,
-      },
-    },
+    signature_def: Object.fromEntries(
+      Object.entries({ ...meta.extraSignatures, [meta.signatureName]: meta.signature }).map(([name, sig]) => [
+        name,
+        {
+          inputs: tensorInfoMap(sig.inputs),
+          outputs: tensorInfoMap(sig.outputs),
+          method_name: sig.methodName,
+        },
+      ]),
+    ),
   };
 }

@@ -2,10 +2,12 @@ import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
 import type { TensorMap } from '../../core/tensor.js';
 import { decodeTensorProto, encodeTensorProto, type TensorProtoObject } from '../codecs/tensor-proto.js';
+import type { ExampleInference } from '../serving/classify-regress.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, responseModelSpec, selectorOf } from './model-spec.js';
 import { signatureDefAny } from './signature-def.js';
+import { exampleServiceHandlers } from './tf-example-service.js';
 
 interface PredictRequestObject {
   model_spec?: ModelSpecObject | null;
@@ -28,20 +30,12 @@ export interface GrpcCodecOptions {
 
 const LATEST = Object.freeze({ kind: 'latest' as const });
 
-function unimplemented(method: string): () => never {
-  return () => {
-    throw new ServingError(
-      'UNIMPLEMENTED',
-      `${method} is not implemented by tensorserve; call Predict (or KServe ModelInfer) with the model's tensors`,
-    );
-  };
-}
-
 /** Handlers of `tensorflow.serving.PredictionService`; they only decode, call `core`, encode. */
 export function predictionServiceHandlers(
   core: InferenceCore,
   env: HandlerEnv,
   codec: GrpcCodecOptions,
+  examples?: ExampleInference,
 ): grpc.UntypedServiceImplementation {
   const decodeOpts = { maxElements: codec.maxTensorElements };
   const encodeOpts = { typedValues: codec.typedOutputs };
@@ -89,8 +83,6 @@ export function predictionServiceHandlers(
         metadata: { signature_def: signatureDefAny(meta) },
       };
     }),
-    Classify: unary('Classify', env, unimplemented('Classify')),
-    Regress: unary('Regress', env, unimplemented('Regress')),
-    MultiInference: unary('MultiInference', env, unimplemented('MultiInference')),
+    ...exampleServiceHandlers(examples, env),
   };
 }

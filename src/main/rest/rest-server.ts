@@ -13,9 +13,10 @@ import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encodin
 import { registerHealthRoutes } from './health-routes.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
+import type { ExampleRoutesOptions } from './tfs-example-routes.js';
 import { registerTfServingRoutes } from './tfserving-routes.js';
 
-export interface RestServerOptions extends RestOptions {
+export interface RestServerOptions extends RestOptions, ExampleRoutesOptions {
   readonly host: string;
   readonly port: number;
   readonly tls: TlsConfig | undefined;

@@ -9,6 +9,7 @@ import type { VersionSelector } from '../lifecycle/servable.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
+import { answerExampleCall, type ExampleRoutesOptions } from './tfs-example-routes.js';
 
 // TF Serving's URL grammar: name [^/:]+, version digits, label [^/:]+.
 const GET_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(\/metadata)?$/;
@@ -41,7 +42,11 @@ function bodyText(request: FastifyRequest): string {
 }
 
 /** Registers TF Serving's REST API (`/v1/...`) on the app. */
-export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCore, opts: RestOptions): void {
+export function registerTfServingRoutes(
+  app: FastifyInstance,
+  core: InferenceCore,
+  opts: RestOptions & ExampleRoutesOptions,
+): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       const path = request.url.split('?', 1)[0];
@@ -67,11 +72,8 @@ export function registerTfServingRoutes(app: FastifyInstance, core: InferenceCor
       if (!m) throw malformed(request);
       const name = decodeURIComponent(m[1]);
       const selector = selectorOf(m[2], m[3]);
-      if (m[4] !== 'predict') {
-        throw new ServingError(
-          'UNIMPLEMENTED',
-          `The :${m[4]} API is not implemented by tensorserve yet; use :predict with the model's serving_default signature`,
-        );
+      if (m[4] === 'classify' || m[4] === 'regress') {
+        return await answerExampleCall(m[4], request, reply, { model: name, selector, caller }, opts);
       }
       const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
       const maxDepth = opts.limits.maxJsonDepth;

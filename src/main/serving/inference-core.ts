@@ -53,6 +53,8 @@ export interface ModelMetadataResult {
   readonly platform: Platform;
   readonly signatureName: string;
   readonly signature: Signature;
+  /** Signatures besides `signatureName` (declared tf.Example ones), by name; none when absent. */
+  readonly extraSignatures?: Readonly<Record<string, Signature>>;
   /** All AVAILABLE versions, highest first. */
   readonly availableVersions: readonly number[];
 }

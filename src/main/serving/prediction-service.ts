@@ -2,10 +2,12 @@ import type { BatchTimings } from '../../batching/executor.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
+import type { ExampleSignature } from '../config/example-signatures.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
 import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
 import type { InFlightGate } from '../tenancy/in-flight-gate.js';
+import { exampleSignatureDefs } from './example-signature-defs.js';
 import type {
   CallerIdentity,
   InferenceCore,
@@ -93,6 +95,8 @@ export interface PredictionServiceOptions {
   readonly inFlight?: InFlightGate;
   /** Called once per predict, success or failure. Must not throw. */
   readonly observe?: (o: PredictObservation) => void;
+  /** Declared tf.Example signatures of a model by its internal name, for metadata. */
+  readonly exampleSignatures?: (internal: string) => Readonly<Record<string, ExampleSignature>> | undefined;
   /** Reloads models through the same path as a config file reload (set by the server). */
   readonly reload?: (models: readonly ModelConfig[]) => Promise<void>;
 }
@@ -215,12 +219,16 @@ export class PredictionService implements InferenceCore {
     const internal = this.opts.namespace.resolve(caller, model);
     const handle = this.acquire(model, internal, selector);
     try {
+      const declared = this.opts.exampleSignatures?.(internal);
       return {
         model,
         version: handle.version,
         platform: handle.platform,
         signatureName: DEFAULT_SIGNATURE_NAME,
         signature: handle.signature as Signature,
+        ...(declared === undefined
+          ? {}
+          : { extraSignatures: exampleSignatureDefs(declared, handle.signature) }),
         availableVersions: this.opts.servables.availableVersions(internal),
       };
     } finally {

@@ -49,6 +49,8 @@ describe('generate-models', () => {
       'multi_io/1/model.onnx',
       'multi_io_tfjs/1/group1-shard1of1.bin',
       'multi_io_tfjs/1/model.json',
+      'point_classifier/1/model.onnx',
+      'point_classifier/labels.txt',
     ]);
     await assertSameTree(first, second);
   });
