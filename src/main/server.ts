@@ -15,6 +15,8 @@ import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
 import { Residency } from './lifecycle/residency.js';
+import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
+import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
@@ -113,6 +115,12 @@ export class TensorServe {
       { evictable: () => this.manager.evictable(), evict: (m, v) => this.manager.evict(m, v) },
       logger,
     );
+    const warmup = new WarmupRunner({
+      queue: this.scheduler,
+      maxTensorElements: config.limits.maxTensorElements,
+      logger,
+      observe: registerWarmupMetrics(this.metrics.registry),
+    });
     this.loader = new PoolVersionLoader(
       this.pools,
       this.scheduler,
@@ -129,6 +137,7 @@ export class TensorServe {
           },
           'model version memory',
         ),
+      warmup,
       (request) => residency.reserve(request),
       (device, tenant) => residency.settle(device, tenant),
     );

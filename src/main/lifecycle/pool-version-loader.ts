@@ -6,6 +6,8 @@ import { detectPlatform, estimateModelBytes } from '../../workers/platform.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { MemoryBudget, ReservationInfo, ReserveRequest } from '../tenancy/memory-budget.js';
 import type { LoadedVersion, VersionLoader } from './loader.js';
+import { DEFAULT_WARMUP } from './warmup/warmup-options.js';
+import type { WarmupRunner } from './warmup/warmup-runner.js';
 
 let generation = 0;
 
@@ -30,6 +32,10 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  * reservation that does not fit rejects with RESOURCE_EXHAUSTED, which becomes that version's
  * status, and nothing already loaded is touched. The measured bytes (when the runtime can
  * measure: tfjs yes, onnxruntime no) replace the estimate after loading; the reservation is released after unloading or a failed load.
+ *
+ * With a warmup runner, the version is warmed up once it is registered with the scheduler
+ * and before `load` resolves (so before the version becomes AVAILABLE), through the same
+ * queue and workers as client requests; a failed warmup unloads it and fails the load.
  */
 export class PoolVersionLoader implements VersionLoader {
   readonly loaded = new Map<string, LoadedVersionInfo>();
@@ -39,6 +45,7 @@ export class PoolVersionLoader implements VersionLoader {
     private readonly scheduler: BatchScheduler,
     private readonly budget?: MemoryBudget,
     private readonly report?: MemoryReport,
+    private readonly warmup?: WarmupRunner,
     /** Reserves instead of `budget.reserve` (Residency: evicts idle on-demand models to make room). */
     private readonly reserve?: (request: ReserveRequest) => Promise<ReservationInfo>,
     /** After a measurement replaced an estimate: restores the budgets if it overshot (Residency.settle). */
@@ -73,6 +80,23 @@ export class PoolVersionLoader implements VersionLoader {
       }
       const info = { model: model.name, version, device: model.device, tenant: model.tenant };
       this.loaded.set(key, info);
+      if (this.warmup !== undefined) {
+        try {
+          await this.warmup.run({
+            model: model.name,
+            version,
+            versionDir,
+            key,
+            signature: loaded.signature,
+            options: model.warmup ?? DEFAULT_WARMUP,
+          });
+        } catch (err) {
+          this.loaded.delete(key);
+          await this.scheduler.removeModel(key).catch(() => {});
+          await pool.unload(key).catch(() => {});
+          throw err;
+        }
+      }
       // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
       const measured = loaded.memoryBytes;
       // onnxruntime's figure is the worker's RSS delta, which reads low when the allocator reuses
