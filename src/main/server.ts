@@ -58,6 +58,8 @@ export class TensorServe {
   readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
+  /** Records an on-demand request's latency as a hit or a miss (set with the residency metrics). */
+  private observeResidency: (result: 'hit' | 'miss', latencyMicros: number) => void = () => {};
   private readonly watcher: ConfigWatcher | undefined;
   /** The model list the repository extension can load from (config, reloads). */
   private configured: readonly ModelConfig[];
@@ -155,7 +157,10 @@ export class TensorServe {
       admission: this.tenancy.admission,
       inFlight: this.tenancy.enabled ? this.tenancy.inFlight : undefined,
       maxTensorElements: config.limits.maxTensorElements,
-      observe: (o) => this.metrics.recordRequest(o),
+      observe: (o) => {
+        this.metrics.recordRequest(o);
+        if (o.residency !== undefined) this.observeResidency(o.residency, o.latencyMicros);
+      },
       reload: (models) => this.reloadModels(models),
       exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
@@ -212,7 +217,7 @@ export class TensorServe {
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
     });
     registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
-    registerResidencyMetrics(this.metrics.registry, {
+    this.observeResidency = registerResidencyMetrics(this.metrics.registry, {
       onChange: (l) => this.manager.onChange(l),
       onResidency: (l) => this.manager.onResidency(l),
       budget: this.tenancy.budget,

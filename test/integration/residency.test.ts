@@ -81,6 +81,16 @@ describe('on-demand residency through the real server (onnx, device budget of tw
     );
     const index = await postJson(`${ts.restUrl}/v2/repository/index`, {});
     assert.ok(JSON.stringify(index.body ?? index.text).includes('"a"'), index.text);
+    // Metadata is read from the ONNX file: the model stays unloaded.
+    const meta = await getJson(`${ts.restUrl}/v2/models/a`);
+    assert.equal(meta.status, 200, meta.text);
+    assert.deepEqual(
+      (meta.body?.inputs as { name: string; datatype: string }[]).map((i) => [i.name, i.datatype]),
+      [['x', 'FP32']],
+    );
+    const tfsMeta = await getJson(`${ts.restUrl}/v1/models/a/metadata`);
+    assert.equal(tfsMeta.status, 200, tfsMeta.text);
+    assert.equal(await stateOf(ts, 'a'), 'START');
     const r = await hpt(ts, 'a');
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body?.predictions, [2.5, 3]);

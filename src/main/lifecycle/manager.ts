@@ -4,6 +4,7 @@ import { type LifecycleClock, type LifecycleTimer, systemLifecycleClock } from '
 import type { VersionLoader } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
 import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
+import { OfflineMetadata, type OfflineSignature } from './offline-metadata.js';
 import type { ResidencyEvent } from './on-demand-state.js';
 import { type ColdStartBounds, waitForResident } from './resident-wait.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from './servable.js';
@@ -52,6 +53,7 @@ export class ServableManager {
   private readonly models = new Map<string, ModelVersions>();
   private readonly listeners = new Set<(event: VersionChangeEvent) => void>();
   private readonly residencyListeners = new Set<(event: ResidencyEvent) => void>();
+  private readonly offline: OfflineMetadata;
   private readonly waiters: { done: () => boolean; resolve: () => void }[] = [];
   private readonly dirty = new Set<ModelVersions>();
   private flushQueued = false;
@@ -76,6 +78,14 @@ export class ServableManager {
       residency: (event: ResidencyEvent) => this.emitResidency(event),
     };
     this.newModel = (name) => new ModelVersions(name, deps);
+    this.offline = new OfflineMetadata(this.logger);
+    // An on-demand version's signature is read from its file when it is registered (START).
+    this.onChange((e) => {
+      const model = this.models.get(e.model);
+      const dir = model?.versionDir(e.version);
+      if (e.state !== 'START' || model === undefined || !model.loadsOnDemand || dir === undefined) return;
+      this.offline.prefetch(e.model, e.version, dir, model.config?.platform);
+    });
   }
 
   /**
@@ -113,6 +123,7 @@ export class ServableManager {
     }
     await this.tick();
     await this.waitFor(() => [...this.models.values()].every((m) => m.settled()));
+    await this.offline.idle();
     this.initialLoadSettled = true;
     if (startup) this.warnUnavailableLabels(models);
     else this.assignLabels(models);
@@ -211,6 +222,7 @@ export class ServableManager {
   ): Promise<ServableHandle> {
     const model = this.models.get(name);
     if (model === undefined || !model.loadsOnDemand) return this.acquire(name, selector);
+    let missed = false;
     for (;;) {
       let handle: ServableHandle | undefined;
       try {
@@ -223,17 +235,17 @@ export class ServableManager {
         const newest = selector.kind === 'latest' ? model.latestWanted() : undefined;
         if (newest !== undefined && newest > handle.version && model.versionState(newest) === 'new')
           model.demand(selector);
-        return handle;
+        return { ...handle, residency: missed ? 'miss' : 'hit' };
       }
       const version = model.demand(selector);
       if (version === undefined) return this.acquire(name, selector);
       this.emitResidency({ kind: 'miss', model: name, version });
+      missed = true;
       const timeoutMs = model.config?.residency?.coldStartTimeoutMs ?? 0;
       await waitForResident(model, version, timeoutMs, bounds, (l) => this.onChange(l));
       // Evicted again before this request took its handle (a tiny budget): ask once more.
       if (model.versionState(version) === 'available') {
-        const h = model.acquire({ kind: 'version', version });
-        return h;
+        return { ...model.acquire({ kind: 'version', version }), residency: 'miss' };
       }
     }
   }
@@ -256,6 +268,27 @@ export class ServableManager {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * For metadata of an on-demand model whose selected version is not resident: the version
+   * and its signature read from the model file (OfflineMetadata); undefined otherwise.
+   */
+  offlineSignature(
+    name: string,
+    selector: VersionSelector,
+  ): (OfflineSignature & { version: number }) | undefined {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return undefined;
+    const version =
+      selector.kind === 'version'
+        ? selector.version
+        : selector.kind === 'label'
+          ? model.labels[selector.label]
+          : model.latestWanted();
+    if (version === undefined || !model.wants(version)) return undefined;
+    const found = this.offline.get(name, version);
+    return found === undefined ? undefined : { ...found, version };
   }
 
   /** Every on-demand version that could be evicted now (AVAILABLE, no handle held). */

@@ -246,6 +246,11 @@ export class ModelVersions {
     return version;
   }
 
+  /** The directory of a version on disk (last poll); undefined when not there. */
+  versionDir(version: number): string | undefined {
+    return this.dirs.get(version);
+  }
+
   /** Whether the version policy wants `version` served. */
   wants(version: number): boolean {
     return this.wanted.has(version);

@@ -5,6 +5,11 @@ import type { MemoryBudget } from '../tenancy/memory-budget.js';
 
 /** Cold-start latency buckets, seconds: small generated models load in ms, big ones in seconds. */
 const COLD_START_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Request latency buckets, seconds: fine enough to read a warm p99 of a small model. */
+const REQUEST_BUCKETS = [
+  0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15,
+  0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30,
+];
 
 export interface ResidencyMetricSources {
   readonly onChange: (listener: (event: VersionChangeEvent) => void) => () => void;
@@ -21,10 +26,15 @@ export interface ResidencyMetricSources {
  * - `tensorserve_residency_requests_total{model,result=hit|miss}`: requests of on-demand models that
  *   found their version resident (hit) or had to wait for a load (miss);
  * - `tensorserve_cold_start_seconds{model}`: first request of a cold load → AVAILABLE;
- * - `tensorserve_resident_bytes{scope=device|tenant,name}` and `tensorserve_resident_versions{device}`.
- * The model label is bounded by the configured models.
+ * - `tensorserve_resident_bytes{scope=device|tenant,name}` and `tensorserve_resident_versions{device}`;
+ * - `tensorserve_residency_request_seconds{result=hit|miss}`: server-side latency of requests of
+ *   on-demand models, warm (hit) or including their cold start (miss).
+ * The model label is bounded by the configured models. Returns the recorder of the last one.
  */
-export function registerResidencyMetrics(registry: Registry, src: ResidencyMetricSources): void {
+export function registerResidencyMetrics(
+  registry: Registry,
+  src: ResidencyMetricSources,
+): (result: 'hit' | 'miss', latencyMicros: number) => void {
   const loads = new Counter({
     name: 'tensorserve_model_loads_total',
     help: 'Model version loads by outcome',
@@ -83,4 +93,14 @@ export function registerResidencyMetrics(registry: Registry, src: ResidencyMetri
     else if (e.kind === 'cold-start') coldStart.observe({ model: e.model }, e.millis / 1000);
     else requests.inc({ model: e.model, result: e.kind });
   });
+  const latency = new Histogram({
+    name: 'tensorserve_residency_request_seconds',
+    help: 'Server-side latency of requests of on-demand models: warm (hit) or with their cold start (miss)',
+    labelNames: ['result'],
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const hit = latency.labels({ result: 'hit' });
+  const miss = latency.labels({ result: 'miss' });
+  return (result, micros) => (result === 'hit' ? hit : miss).observe(micros / 1e6);
 }

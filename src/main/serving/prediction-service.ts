@@ -2,6 +2,7 @@ import type { BatchTimings } from '../../batching/executor.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
+import type { Platform } from '../../workers/runtime.js';
 import type { ExampleSignature } from '../config/example-signatures.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
@@ -42,6 +43,11 @@ export interface ServableSource {
     selector: VersionSelector,
     bounds: { deadline?: number; signal?: AbortSignal },
   ): Promise<ServableHandle>;
+  /** Signature of a non-resident on-demand version read from its file, if its runtime allows. */
+  offlineSignature?(
+    name: string,
+    selector: VersionSelector,
+  ): { version: number; platform: Platform; signature: Signature } | undefined;
   /** True when the selected version is not resident but a request would load it (on demand). */
   loadableOnDemand?(name: string, selector: VersionSelector): boolean;
 }
@@ -79,6 +85,8 @@ export interface PredictObservation {
   readonly timings: BatchTimings | undefined;
   /** The resolved version's platform (`onnx`, `tfjs`, ...); undefined before resolution. */
   readonly runtime: string | undefined;
+  /** On-demand models: whether the version was resident (hit) or the call waited for its load (miss). */
+  readonly residency?: 'hit' | 'miss';
 }
 
 export interface PredictionServiceOptions {
@@ -129,6 +137,7 @@ export class PredictionService implements InferenceCore {
     const tenant = call.caller?.tenant;
     let version: number | undefined;
     let runtime: string | undefined;
+    let residency: 'hit' | 'miss' | undefined;
     let internal = call.model;
     let rows = 0;
     let queueMicros = 0;
@@ -144,6 +153,7 @@ export class PredictionService implements InferenceCore {
       try {
         version = handle.version;
         runtime = handle.platform;
+        residency = handle.residency;
         if (signatureName !== DEFAULT_SIGNATURE_NAME) {
           throw new ServingError(
             'INVALID_ARGUMENT',
@@ -202,6 +212,7 @@ export class PredictionService implements InferenceCore {
         queueMicros,
         timings,
         runtime,
+        residency,
       });
     }
   }
@@ -217,6 +228,23 @@ export class PredictionService implements InferenceCore {
 
   modelMetadata(model: string, selector: VersionSelector, caller?: CallerIdentity): ModelMetadataResult {
     const internal = this.opts.namespace.resolve(caller, model);
+    // An on-demand version that is not resident answers from its file, without being loaded
+    // (`latest` with a version resident answers for that one, as predict would serve it).
+    const available = this.opts.servables.availableVersions(internal);
+    const offline =
+      selector.kind === 'latest' && available.length > 0
+        ? undefined
+        : this.opts.servables.offlineSignature?.(internal, selector);
+    if (offline !== undefined && !available.includes(offline.version)) {
+      return {
+        model,
+        version: offline.version,
+        platform: offline.platform,
+        signatureName: DEFAULT_SIGNATURE_NAME,
+        signature: offline.signature,
+        availableVersions: available,
+      };
+    }
     const handle = this.acquire(model, internal, selector);
     try {
       const declared = this.opts.exampleSignatures?.(internal);
