@@ -40,6 +40,7 @@ export class BatchScheduler {
   readonly clock: Clock;
   readonly #policy: (device: string) => SelectionPolicy;
   readonly #queues = new Map<string, ModelQueue>();
+  readonly #registrations = new Map<string, ModelRegistration>();
   readonly #dispatchers = new Map<BatchExecutor, DeviceDispatcher>();
   readonly #weights = new Map<string | undefined, number>();
   #order = 0;
@@ -67,22 +68,44 @@ export class BatchScheduler {
       dispatcher = new DeviceDispatcher(executor, this.#policy(executor.device), this.clock);
       this.#dispatchers.set(executor, dispatcher);
     }
-    const target = dispatcher;
-    const queue = new ModelQueue({
-      key,
-      modelName: registration.modelName ?? key,
-      order: this.#order++,
-      executor,
-      signature: registration.signature,
-      batching: registration.batching,
-      clock: this.clock,
-      weights: this.#weights,
-      notify: () => target.schedule(),
-      settled: () => target.batchSettled(),
-      onBatch: this.#onBatch,
-    });
+    const queue = this.#newQueue(key, registration, dispatcher, this.#order++);
+    this.#registrations.set(key, registration);
     this.#queues.set(key, queue);
     dispatcher.add(queue);
+  }
+
+  /**
+   * New batching options for a registered key (a config reload): a new queue takes the key's
+   * requests from now on, the old one finishes those it holds. Unknown keys are ignored.
+   * Throws ServingError INVALID_ARGUMENT for bad options, changing nothing.
+   */
+  setBatching(key: string, batching: BatchingOptions): void {
+    const old = this.#queues.get(key);
+    const registration = this.#registrations.get(key);
+    const dispatcher = old && this.#dispatchers.get(old.executor);
+    if (this.#closed || old === undefined || registration === undefined || dispatcher === undefined) return;
+    const next = { ...registration, batching };
+    const queue = this.#newQueue(key, next, dispatcher, this.#order++);
+    this.#registrations.set(key, next);
+    this.#queues.set(key, queue);
+    dispatcher.add(queue);
+    void old.close().then(() => dispatcher.remove(old));
+  }
+
+  #newQueue(key: string, r: ModelRegistration, dispatcher: DeviceDispatcher, order: number): ModelQueue {
+    return new ModelQueue({
+      key,
+      modelName: r.modelName ?? key,
+      order,
+      executor: r.executor,
+      signature: r.signature,
+      batching: r.batching,
+      clock: this.clock,
+      weights: this.#weights,
+      notify: () => dispatcher.schedule(),
+      settled: () => dispatcher.batchSettled(),
+      onBatch: this.#onBatch,
+    });
   }
 
   /**
@@ -94,7 +117,10 @@ export class BatchScheduler {
     if (queue === undefined) return;
     await queue.close();
     this.#dispatchers.get(queue.executor)?.remove(queue);
-    if (this.#queues.get(key) === queue) this.#queues.delete(key);
+    if (this.#queues.get(key) === queue) {
+      this.#queues.delete(key);
+      this.#registrations.delete(key);
+    }
   }
 
   /**

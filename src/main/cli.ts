@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/config-error.js';
-import { parseFlags, resolveCommandLine, USAGE } from './config/flags.js';
+import { type Flags, parseFlags, resolveCommandLine, USAGE } from './config/flags.js';
+import type { ServerConfig } from './config/server-config.js';
 import { packageVersion } from './grpc/grpc-protos.js';
+import { ConfigReloader } from './lifecycle/config-reloader.js';
+import { reloadOnSighup } from './lifecycle/reload-signal.js';
 import { createLogger } from './logging/create-logger.js';
 import { TensorServe } from './server.js';
 
@@ -20,6 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const line of warnings) logger.warn(line);
   const server = await TensorServe.start(config, { logger });
+  watchConfig(server, flags, config);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -35,6 +39,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Hot reload: the whole command line is read again (flags still win over the YAML) every
+ * `server.config_file_poll_wait_seconds` when there is a --config YAML, and on SIGHUP.
+ */
+function watchConfig(server: TensorServe, flags: Flags, config: ServerConfig): void {
+  const reloader = new ConfigReloader({
+    current: config,
+    read: () => resolveCommandLine(flags).config,
+    apply: (next, current) => server.reloadConfig(next, current),
+    intervalMs: flags.config ? config.configFilePollIntervalMs : 0,
+    logger: server.logger,
+    source: flags.config ?? 'flags',
+  });
+  reloader.start();
+  reloadOnSighup(() => void reloader.reload('signal'));
 }
 
 main().catch((err: unknown) => {

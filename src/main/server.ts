@@ -11,6 +11,7 @@ import type { ServerConfig } from './config/server-config.js';
 import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
+import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.js';
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
@@ -64,6 +65,8 @@ export class TensorServe {
   /** The model list the repository extension can load from (config, reloads). */
   private configured: readonly ModelConfig[];
   private rest: RestServer | undefined;
+  /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
+  private readonly tenantWeights = new Map<string, number>();
   private grpc: GrpcServer | undefined;
 
   private constructor(
@@ -90,7 +93,8 @@ export class TensorServe {
       maxQueuedRequests: config.limits.maxQueuedRequests,
     });
     this.metrics = new ServerMetrics({ tenantLabel: this.tenancy.enabled });
-    const weights = new Map(config.tenancy.tenants.map((t) => [t.id, t.weight] as const));
+    const weights = this.tenantWeights;
+    for (const t of config.tenancy.tenants) weights.set(t.id, t.weight);
     this.scheduler = new BatchScheduler({
       // Fair across tenants on each device when tenancy is on; TF Serving's round robin across models otherwise.
       selectionPolicy: this.tenancy.enabled
@@ -355,6 +359,28 @@ export class TensorServe {
     for (const m of managed) known.set(m.name, m);
     this.configured = [...known.values()];
     await this.manager.setModels(managed);
+  }
+
+  /** Applies a reloaded config (YAML hot reload, SIGHUP); see applyConfigReload for what changes. */
+  reloadConfig(next: ServerConfig, current: ServerConfig = this.config): Promise<void> {
+    const target: ReloadTarget = {
+      tenancy: this.tenancy,
+      logger: this.logger,
+      configured: () => this.configured,
+      setModels: async (models) => {
+        this.configured = models;
+        await this.manager.setModels(models);
+      },
+      rebatch: (model) => this.loader.rebatch(model),
+      setTenantWeight: (tenant, weight) => {
+        this.tenantWeights.set(tenant, weight);
+        this.scheduler.setTenantWeight(tenant, weight);
+      },
+      setLogLevel: (level) => {
+        this.logger.level = level;
+      },
+    };
+    return applyConfigReload(target, next, current);
   }
 
   /**

@@ -72,7 +72,7 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
     kind: 'bool',
     tfDefault: 'false',
     mapsTo:
-      "model_defaults.batching: off (max_batch_size 1), or TF Serving's batching defaults / --batching_parameters_file",
+      "model_defaults.batching: off (no size limit, no waiting), or TF Serving's batching defaults / --batching_parameters_file",
   },
   {
     name: 'batching_parameters_file',

@@ -40,7 +40,17 @@ export interface CommandLine {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const BATCHING_OFF_RAW = { max_batch_size: 1, batch_timeout_micros: 0 };
+/**
+ * TF Serving without --enable_batching runs each request as it came, whatever its size. Here:
+ * no size limit and no waiting for company; requests that queue while the model is busy may
+ * still run together (outputs per request are the same).
+ */
+export const UNBATCHED_MAX_BATCH_SIZE = 2 ** 31 - 1;
+const BATCHING_OFF_RAW = {
+  max_batch_size: UNBATCHED_MAX_BATCH_SIZE,
+  batch_timeout_micros: 0,
+  max_enqueued_batches: 1,
+};
 
 function helpLine(f: (typeof FLAG_TABLE)[number]): string {
   const left = `  --${f.name}${f.arg ? `=${f.arg}` : ''}`;

@@ -25,7 +25,8 @@ import { ConfigError, formatAjvError } from './config-error.js';
  *
  * API keys never appear in clear text: `sha256` is the hex digest of the key, `env` names an
  * environment variable and `file` a file (relative to the config's directory) holding the key.
- * Env and file keys are read once at start-up, hashed, and only the digest is kept.
+ * Env and file keys are read at start-up and again on every config reload (key rotation), hashed,
+ * and only the digest is kept.
  */
 
 /** One `api_keys` / `admin_keys` entry as written in YAML. */

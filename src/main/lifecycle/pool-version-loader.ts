@@ -1,4 +1,4 @@
-import { BATCHING_OFF } from '../../batching/batching-options.js';
+import { BATCHING_OFF, type BatchingOptions } from '../../batching/batching-options.js';
 import type { BatchScheduler } from '../../batching/scheduler.js';
 import { ServingError } from '../../core/errors.js';
 import type { DevicePool } from '../../workers/device-pool.js';
@@ -39,6 +39,8 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  */
 export class PoolVersionLoader implements VersionLoader {
   readonly loaded = new Map<string, LoadedVersionInfo>();
+  /** What a loaded version's batching depends on besides the config. */
+  private readonly shapes = new Map<string, VersionShape>();
 
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
@@ -67,13 +69,14 @@ export class PoolVersionLoader implements VersionLoader {
       const label = `model '${model.name}' version ${version}`;
       const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
       try {
-        const batching = loaded.signature.batched ? model.batching : BATCHING_OFF;
+        const shape = { batched: loaded.signature.batched, holders };
         this.scheduler.addModel(key, {
           executor: pool,
           signature: loaded.signature,
-          batching: { ...batching, numBatchThreads: batching.numBatchThreads || holders },
+          batching: effectiveBatching(model.batching, shape),
           modelName: model.name,
         });
+        this.shapes.set(key, shape);
       } catch (err) {
         await pool.unload(key);
         throw err;
@@ -122,8 +125,22 @@ export class PoolVersionLoader implements VersionLoader {
     }
   }
 
+  /**
+   * Applies a model's new batching options to its loaded versions (a config reload): their
+   * queues take the options at once (see BatchScheduler.setBatching). `model.name` is the
+   * name the versions were loaded under.
+   */
+  rebatch(model: ModelConfig): void {
+    for (const [key, info] of this.loaded) {
+      const shape = this.shapes.get(key);
+      if (info.model !== model.name || shape === undefined) continue;
+      this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
+    }
+  }
+
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {
     this.loaded.delete(loaded.key);
+    this.shapes.delete(loaded.key);
     try {
       await this.scheduler.removeModel(loaded.key);
       await this.pools.get(model.device)?.unload(loaded.key);
@@ -131,4 +148,17 @@ export class PoolVersionLoader implements VersionLoader {
       this.budget?.release(loaded.key);
     }
   }
+}
+
+interface VersionShape {
+  /** The signature has a batch dimension. */
+  readonly batched: boolean;
+  /** Workers holding a session of the version. */
+  readonly holders: number;
+}
+
+/** Batching off for unbatched signatures; 0 batch threads = one per worker holding the version. */
+function effectiveBatching(batching: BatchingOptions, shape: VersionShape): BatchingOptions {
+  const b = shape.batched ? batching : BATCHING_OFF;
+  return { ...b, numBatchThreads: b.numBatchThreads || shape.holders };
 }

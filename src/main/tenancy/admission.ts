@@ -31,9 +31,9 @@ export interface TenantUsage {
 
 interface TenantState {
   readonly id: string;
-  readonly maxQueued: number;
-  readonly maxInFlight: number;
-  readonly bucket: TokenBucket | undefined;
+  maxQueued: number;
+  maxInFlight: number;
+  bucket: TokenBucket | undefined;
   queued: number;
   inFlight: number;
 }
@@ -77,8 +77,11 @@ export class AdmissionController {
   /** Passes from `arrive` not yet redeemed by `admit` (weak: an unredeemed one is just dropped). */
   private readonly issued = new WeakSet<Pass>();
 
+  private readonly clock: Clock;
+
   constructor(tenants: readonly Pick<TenantConfig, 'id' | 'quotas'>[], options: AdmissionOptions = {}) {
     const clock = options.clock ?? monotonicClock;
+    this.clock = clock;
     this.maxQueuedTotal = options.maxQueuedTotal ?? 0;
     if (!Number.isInteger(this.maxQueuedTotal) || this.maxQueuedTotal < 0) {
       throw new RangeError('options.maxQueuedTotal must be a non-negative integer');
@@ -89,6 +92,32 @@ export class AdmissionController {
       const bucket =
         q.requestsPerSecond > 0 ? new TokenBucket(q.requestsPerSecond, q.burst, clock) : undefined;
       this.tenants.set(t.id, newState(t.id, q.maxQueued, q.maxInFlight, bucket));
+    }
+  }
+
+  /**
+   * New quotas (a config reload). Counters of requests already admitted carry over; a rate
+   * bucket is replaced (full) only when its rate or burst changed. A tenant no longer listed
+   * is forgotten: its admitted requests finish, new ones are an INTERNAL wiring error (the
+   * authenticator no longer knows its keys).
+   */
+  setTenants(tenants: readonly Pick<TenantConfig, 'id' | 'quotas'>[]): void {
+    const ids = new Set(tenants.map((t) => t.id));
+    for (const id of [...this.tenants.keys()]) if (id !== '' && !ids.has(id)) this.tenants.delete(id);
+    for (const t of tenants) {
+      const q = t.quotas;
+      const s = this.tenants.get(t.id) ?? newState(t.id, 0, 0, undefined);
+      this.tenants.set(t.id, s);
+      s.maxQueued = q.maxQueued;
+      s.maxInFlight = q.maxInFlight;
+      const same =
+        s.bucket !== undefined &&
+        s.bucket.ratePerSecond === q.requestsPerSecond &&
+        s.bucket.burst === q.burst;
+      if (!same) {
+        s.bucket =
+          q.requestsPerSecond > 0 ? new TokenBucket(q.requestsPerSecond, q.burst, this.clock) : undefined;
+      }
     }
   }
 

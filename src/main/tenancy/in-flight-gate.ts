@@ -9,7 +9,7 @@ interface Waiter {
 }
 
 interface TenantSlots {
-  readonly limit: number;
+  limit: number;
   used: number;
   readonly waiters: Waiter[];
 }
@@ -35,6 +35,34 @@ export class InFlightGate {
         throw new RangeError(`max in flight of tenant '${tenant}' must be a non-negative integer`);
       }
       if (limit > 0) this.tenants.set(tenant, { limit, used: 0, waiters: [] });
+    }
+  }
+
+  /**
+   * New limits (a config reload), same shape as the constructor's: requests holding slots
+   * keep them; waiters get slots a raised limit frees, at once; a tenant whose limit became
+   * 0 (or is absent) is unlimited from now on and all its waiters go ahead.
+   */
+  setLimits(limits: Iterable<readonly [string, number]>): void {
+    const next = new Map(limits);
+    for (const [tenant, limit] of next) {
+      if (!Number.isInteger(limit) || limit < 0) {
+        throw new RangeError(`max in flight of tenant '${tenant}' must be a non-negative integer`);
+      }
+    }
+    for (const [tenant, s] of this.tenants) {
+      const limit = next.get(tenant) ?? 0;
+      s.limit = limit === 0 ? Number.POSITIVE_INFINITY : limit;
+      if (limit === 0) this.tenants.delete(tenant);
+      while (s.used < s.limit && s.waiters.length > 0) {
+        const w = s.waiters.shift() as Waiter;
+        s.used++;
+        w.cleanup();
+        w.grant(this.releaser(s));
+      }
+    }
+    for (const [tenant, limit] of next) {
+      if (limit > 0 && !this.tenants.has(tenant)) this.tenants.set(tenant, { limit, used: 0, waiters: [] });
     }
   }
 

@@ -66,7 +66,7 @@ interface Entry {
  */
 export class MemoryBudget {
   private readonly deviceBudgets: ReadonlyMap<string, number>;
-  private readonly tenantBudgets: ReadonlyMap<string, number>;
+  private tenantBudgets: ReadonlyMap<string, number>;
   private readonly entries = new Map<string, Entry>();
 
   /** Budgets from the server config's devices and the resolved tenants' `max_memory_bytes`. */
@@ -83,6 +83,14 @@ export class MemoryBudget {
   constructor(options: MemoryBudgetOptions) {
     this.deviceBudgets = checkedBudgets(options.devices, 'devices');
     this.tenantBudgets = checkedBudgets(options.tenants ?? {}, 'tenants');
+  }
+
+  /**
+   * New tenant budgets (a config reload): later reservations are checked against them;
+   * memory already reserved stays, even above a lowered budget. Throws RangeError like the constructor.
+   */
+  setTenantBudgets(tenants: Readonly<Record<string, number>>): void {
+    this.tenantBudgets = checkedBudgets(tenants, 'tenants');
   }
 
   /**

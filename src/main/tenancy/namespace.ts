@@ -51,10 +51,22 @@ export function splitInternalName(internal: string): { tenant: string | undefine
  * for it so the two cases read the same).
  */
 export class ModelNamespace {
-  private readonly shared: ReadonlyMap<string, { all: boolean; names: ReadonlySet<string> }>;
+  private shared: ReadonlyMap<string, { all: boolean; names: ReadonlySet<string> }>;
 
-  constructor(private readonly tenancy: TenancyConfig) {
-    this.shared = new Map(
+  constructor(private tenancy: TenancyConfig) {
+    this.shared = ModelNamespace.sharedOf(tenancy);
+  }
+
+  /** Takes a reloaded tenancy (tenants, shared models); the next lookup sees it. */
+  update(tenancy: TenancyConfig): void {
+    this.tenancy = tenancy;
+    this.shared = ModelNamespace.sharedOf(tenancy);
+  }
+
+  private static sharedOf(
+    tenancy: TenancyConfig,
+  ): ReadonlyMap<string, { all: boolean; names: ReadonlySet<string> }> {
+    return new Map(
       tenancy.tenants.map((t) => [
         t.id,
         { all: t.sharedModels.includes('*'), names: new Set(t.sharedModels) },

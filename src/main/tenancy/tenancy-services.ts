@@ -23,8 +23,8 @@ export interface TenancyServicesOptions {
  * only the server-wide queue bound and the device memory budgets apply.
  */
 export class TenancyServices {
-  readonly tenancy: TenancyConfig;
-  readonly authenticator: Authenticator;
+  private current: TenancyConfig;
+  private auth: Authenticator;
   readonly namespaces: ModelNamespace;
   readonly admission: AdmissionController;
   readonly inFlight: InFlightGate;
@@ -32,8 +32,8 @@ export class TenancyServices {
 
   constructor(options: TenancyServicesOptions) {
     const { tenancy } = options;
-    this.tenancy = tenancy;
-    this.authenticator = new Authenticator(tenancy);
+    this.current = tenancy;
+    this.auth = new Authenticator(tenancy);
     this.namespaces = new ModelNamespace(tenancy);
     this.admission = new AdmissionController(tenancy.tenants, {
       maxQueuedTotal: options.maxQueuedRequests,
@@ -42,8 +42,37 @@ export class TenancyServices {
     this.budget = MemoryBudget.fromConfig(options.devices, tenancy.tenants);
   }
 
+  /** The tenancy in effect (the last one `update` took). */
+  get tenancy(): TenancyConfig {
+    return this.current;
+  }
+
+  get authenticator(): Authenticator {
+    return this.auth;
+  }
+
   get enabled(): boolean {
-    return this.tenancy.enabled;
+    return this.current.enabled;
+  }
+
+  /**
+   * Takes a reloaded tenancy: keys (rotation: old keys stop working, new ones work at once),
+   * certificate subjects, shared models, request and memory quotas. Requests already admitted
+   * finish under the quotas they were admitted with. Turning tenancy on or off is not a
+   * reload (metrics labels and the scheduling policy depend on it): throws Error.
+   */
+  update(next: TenancyConfig): void {
+    if (next.enabled !== this.current.enabled) {
+      throw new Error('tenancy cannot be turned on or off without a restart');
+    }
+    this.auth = new Authenticator(next);
+    this.namespaces.update(next);
+    this.admission.setTenants(next.tenants);
+    this.inFlight.setLimits(next.tenants.map((t) => [t.id, t.quotas.maxInFlight] as const));
+    this.budget.setTenantBudgets(
+      Object.fromEntries(next.tenants.map((t) => [t.id, t.quotas.maxMemoryBytes])),
+    );
+    this.current = next;
   }
 
   /**

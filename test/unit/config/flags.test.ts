@@ -6,7 +6,13 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/main/config/config-error.js';
 import { closestFlag } from '../../../src/main/config/flag-parser.js';
 import { FLAG_TABLE, FLAGS_BY_NAME } from '../../../src/main/config/flag-table.js';
-import { type CommandLine, parseFlags, resolveCommandLine, USAGE } from '../../../src/main/config/flags.js';
+import {
+  type CommandLine,
+  parseFlags,
+  resolveCommandLine,
+  UNBATCHED_MAX_BATCH_SIZE,
+  USAGE,
+} from '../../../src/main/config/flags.js';
 
 /** Every flag of protocols.md §9, with the seeds' two internal names. */
 const SECTION_9 = [
@@ -159,7 +165,7 @@ const ROWS: readonly Row[] = [
   {
     flag: 'enable_batching',
     argv: one,
-    expect: (c) => assert.equal(c.config.models[0].batching.maxBatchSize, 1),
+    expect: (c) => assert.equal(c.config.models[0].batching.maxBatchSize, UNBATCHED_MAX_BATCH_SIZE),
   },
   {
     flag: 'enable_batching',
@@ -173,7 +179,7 @@ const ROWS: readonly Row[] = [
     flag: 'enable_batching',
     argv: [...withYaml, '--enable_batching=false'],
     expect: (c) => {
-      assert.equal(c.config.models[0].batching.maxBatchSize, 1);
+      assert.equal(c.config.models[0].batching.maxBatchSize, UNBATCHED_MAX_BATCH_SIZE);
       assert.equal(c.config.models[1].batching.maxBatchSize, 128, 'a model with its own batching keeps it');
     },
   },
@@ -213,7 +219,7 @@ const ROWS: readonly Row[] = [
     flag: 'batching_parameters_file',
     argv: [...one, `--batching_parameters_file=${partialBatching}`],
     expect: (c) => {
-      assert.equal(c.config.models[0].batching.maxBatchSize, 1);
+      assert.equal(c.config.models[0].batching.maxBatchSize, UNBATCHED_MAX_BATCH_SIZE);
       assert.ok(
         c.warnings.some((w) => /batching_parameters_file has no effect without --enable_batching/.test(w)),
       );

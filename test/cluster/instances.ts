@@ -1,0 +1,250 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serverConfigSchema } from '../../src/main/config/schema.js';
+import { MODELS_DIR, REPO_ROOT } from '../fixtures/repo-root.js';
+
+/** The tensorserve CLI compiled beside these tests. */
+const CLI = path.join(REPO_ROOT, 'dist', 'src', 'main', 'cli.js');
+
+const SERVER_KEYS = serverConfigSchema.properties.server.properties as Record<string, unknown>;
+/** Whether this build has the graceful-drain settings (issue 9): `server.shutdown_delay_ms`, `server.grpc`. */
+export const HAS_SHUTDOWN_DELAY = 'shutdown_delay_ms' in SERVER_KEYS;
+export const HAS_GRPC_MAX_AGE = 'grpc' in SERVER_KEYS;
+
+/** Timings of every instance of the cluster tests (docs/deploy.md gives the production ones). */
+export const TIMINGS = {
+  /** Longer than the balancer's checks take to mark an instance down (HAProxy: inter 1s x fall 2). */
+  shutdownDelayMs: 3000,
+  drainTimeoutMs: 15_000,
+  pollSeconds: 1,
+  grpcMaxConnectionAgeMs: 3000,
+  grpcMaxConnectionAgeGraceMs: 2000,
+} as const;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every `everyMs` until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** GET status, or 0 when nothing answers. */
+export async function statusOf(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A model repository on disk that several instances share (the volume of docs/deploy.md),
+ * with its polled model list (TF Serving text format).
+ */
+export class ModelRepository {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'ts-cluster-'));
+  readonly modelConfigFile = path.join(this.dir, 'models.config');
+
+  constructor(readonly model = 'half_plus_two') {
+    this.addVersion(1);
+    writeFileSync(
+      this.modelConfigFile,
+      `model_config_list {\n  config {\n    name: "${model}"\n    base_path: "${path.join(this.dir, model)}"\n    model_platform: "onnx"\n  }\n}\n`,
+    );
+  }
+
+  /** Drops models/<model>/1 in as `version`, atomically (copied aside, then renamed into place). */
+  addVersion(version: number): void {
+    const base = path.join(this.dir, this.model);
+    mkdirSync(base, { recursive: true });
+    const aside = path.join(base, `.incoming-${version}`);
+    cpSync(path.join(MODELS_DIR, this.model, '1'), aside, { recursive: true });
+    renameSync(aside, path.join(base, String(version)));
+  }
+
+  /** Overwrites a version's model file with bytes no runtime accepts. */
+  corrupt(version: number): void {
+    writeFileSync(path.join(this.dir, this.model, String(version), 'model.onnx'), 'not an onnx model\n');
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One instance's server config: the YAML of docs/deploy.md, with the test timings. */
+function serverYaml(): string {
+  const t = TIMINGS;
+  const lines = [
+    'server:',
+    '  host: 127.0.0.1',
+    `  file_system_poll_wait_seconds: ${t.pollSeconds}`,
+    `  model_config_file_poll_wait_seconds: ${t.pollSeconds}`,
+    `  drain_timeout_ms: ${t.drainTimeoutMs}`,
+    '  access_log_sample_rate: 0',
+    '  log_level: warn',
+  ];
+  if (HAS_SHUTDOWN_DELAY) lines.push(`  shutdown_delay_ms: ${t.shutdownDelayMs}`);
+  if (HAS_GRPC_MAX_AGE) {
+    lines.push(
+      '  grpc:',
+      `    max_connection_age_ms: ${t.grpcMaxConnectionAgeMs}`,
+      `    max_connection_age_grace_ms: ${t.grpcMaxConnectionAgeGraceMs}`,
+    );
+  }
+  lines.push(
+    'devices:',
+    '  cpu:',
+    '    workers: 1',
+    'model_defaults:',
+    '  load_retries: 0',
+    '  batching: { max_batch_size: 8, batch_timeout_micros: 500 }',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** A tensorserve process on fixed 127.0.0.1 ports, restartable on the same ports. */
+export class Instance {
+  private child: ChildProcess | undefined;
+  private exit: Promise<number | null> | undefined;
+  private tail = '';
+  private readonly configFile: string;
+
+  private constructor(
+    readonly name: string,
+    readonly restPort: number,
+    readonly grpcPort: number,
+    readonly repository: ModelRepository,
+  ) {
+    this.configFile = path.join(repository.dir, `${name}.yaml`);
+    writeFileSync(this.configFile, serverYaml());
+  }
+
+  static async create(name: string, repository: ModelRepository): Promise<Instance> {
+    return new Instance(name, await freePort(), await freePort(), repository);
+  }
+
+  get restUrl(): string {
+    return `http://127.0.0.1:${this.restPort}`;
+  }
+
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.grpcPort}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** The process's last output, for failure messages. */
+  output(): string {
+    return this.tail;
+  }
+
+  /** Starts the process (as docs/deploy.md runs one); resolves once it has spawned. */
+  start(): void {
+    if (this.child) throw new Error(`${this.name} is already running`);
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--config',
+        this.configFile,
+        '--model_config_file',
+        this.repository.modelConfigFile,
+        '--rest_api_port',
+        String(this.restPort),
+        '--port',
+        String(this.grpcPort),
+      ],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const keep = (chunk: Buffer) => {
+      this.tail = (this.tail + chunk.toString('utf8')).slice(-4000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+    running.add(child);
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        running.delete(child);
+        if (this.child === child) this.child = undefined;
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Starts it and waits until /v2/health/ready answers 200. */
+  async startReady(timeoutMs = 60_000): Promise<void> {
+    this.start();
+    await this.waitReady(timeoutMs);
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    await waitUntil(
+      async () => {
+        if (!this.child) throw new Error(`${this.name} exited before it was ready:\n${this.tail}`);
+        return (await this.ready()) === 200;
+      },
+      `${this.name} ready`,
+      timeoutMs,
+    );
+  }
+
+  /** Status of /v2/health/ready (0 when nothing listens). */
+  ready(): Promise<number> {
+    return statusOf(`${this.restUrl}/v2/health/ready`);
+  }
+
+  /** SIGTERM, then waits for the exit; resolves to the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child) return null;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMINGS.drainTimeoutMs + 10_000);
+    const code = await this.exit;
+    clearTimeout(timer);
+    return code ?? null;
+  }
+
+  /** SIGKILL, then waits for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.exit;
+  }
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
