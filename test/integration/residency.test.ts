@@ -85,7 +85,7 @@ describe('on-demand residency through the real server (onnx, device budget of tw
     const meta = await getJson(`${ts.restUrl}/v2/models/a`);
     assert.equal(meta.status, 200, meta.text);
     assert.deepEqual(
-      (meta.body?.inputs as { name: string; datatype: string }[]).map((i) => [i.name, i.datatype]),
+      ((meta.body?.inputs ?? []) as { name: string; datatype: string }[]).map((i) => [i.name, i.datatype]),
       [['x', 'FP32']],
     );
     const tfsMeta = await getJson(`${ts.restUrl}/v1/models/a/metadata`);
