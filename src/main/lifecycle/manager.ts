@@ -225,10 +225,13 @@ export class ServableManager {
     let missed = false;
     for (;;) {
       let handle: ServableHandle | undefined;
+      let notResident: unknown;
       try {
         handle = model.acquire(selector);
       } catch (err) {
-        if (!(err instanceof ServingError) || err.code !== 'NOT_FOUND') throw err;
+        // Not AVAILABLE (whatever code says so: not found, still loading): load it below.
+        if (!(err instanceof ServingError)) throw err;
+        notResident = err;
       }
       if (handle !== undefined) {
         this.emitResidency({ kind: 'hit', model: name, version: handle.version });
@@ -238,7 +241,7 @@ export class ServableManager {
         return { ...handle, residency: missed ? 'miss' : 'hit' };
       }
       const version = model.demand(selector);
-      if (version === undefined) return this.acquire(name, selector);
+      if (version === undefined) throw notResident;
       this.emitResidency({ kind: 'miss', model: name, version });
       missed = true;
       const timeoutMs = model.config?.residency?.coldStartTimeoutMs ?? 0;
