@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../src/core/errors.js';
 import type { Signature } from '../src/core/signature.js';
-import { WARMUP_FILE, type WarmupData } from '../src/main/lifecycle/warmup/warmup-options.js';
+import { WARMUP_FILE, type WarmupData } from '../src/main/config/warmup-options.js';
 import {
   recordFromSampleJson,
   recordsFromSignature,

@@ -1,3 +1,15 @@
+/** Largest delay Node's timers honour (2^31 - 1 ms); a longer one fires after 1 ms, with a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A timer delay Node honours: negative and NaN become 0, anything above MAX_TIMER_MS becomes
+ * MAX_TIMER_MS (so no TimeoutOverflowWarning, which is not JSON, reaches the logs).
+ */
+export function safeDelay(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}
+
 /** Opaque handle of a timer set through a Clock. */
 export type TimerHandle = unknown;
 
@@ -16,6 +28,6 @@ export interface Clock {
 /** The real clock: sub-millisecond `now()` anchored on the process start's epoch time. */
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
-  setTimer: (cb, ms) => setTimeout(cb, Math.max(0, ms)),
+  setTimer: (cb, ms) => setTimeout(cb, safeDelay(ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -70,7 +70,11 @@ export class ServingError extends Error {
    */
   static from(err: unknown): ServingError {
     if (err instanceof ServingError) return err;
-    if (isServingErrorLike(err)) return new ServingError(err.code, err.message, { cause: err });
+    if (isServingErrorLike(err)) {
+      // Plain copies from worker threads keep their `permanent` mark (load errors).
+      const permanent = (err as { permanent?: unknown }).permanent === true;
+      return new ServingError(err.code, err.message, { cause: err, permanent });
+    }
     return new ServingError('INTERNAL', INTERNAL_MESSAGE, { cause: err });
   }
 }

@@ -22,23 +22,49 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(env)) process.env[name] ??= value;
   const logger = createLogger(config.logLevel);
   for (const line of warnings) logger.warn(line);
-  const server = await TensorServe.start(config, { logger });
+  // The ports listen at once; models load behind them while readiness is false.
+  const server = await TensorServe.start(config, { logger, waitForModels: false });
   watchConfig(server, flags, config);
+  installSignalHandlers(server);
+}
+
+/** Exit status of a second signal, by the shell's convention (128 + signal number). */
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Time unloading may take after the drain deadline before the process exits regardless. */
+const UNLOAD_GRACE_MS = 500;
+
+/**
+ * SIGTERM and SIGINT start the graceful shutdown (server.shutdown); the process exits 0 when
+ * it completes. A second signal exits at once. If unloading overruns the drain deadline by
+ * UNLOAD_GRACE_MS, the process exits 1 anyway, so the bound holds whatever a runtime does.
+ */
+function installSignalHandlers(server: TensorServe): void {
   let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
+  const onSignal = (signal: string) => {
+    if (closing) {
+      server.logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(SIGNAL_EXIT[signal] ?? 1);
+    }
     closing = true;
-    server.logger.info({ signal }, 'draining');
-    server.close().then(
-      () => process.exit(0),
+    const hardStop = setTimeout(() => {
+      server.logger.error({ signal }, 'shutdown: unloading overran the drain timeout; exiting');
+      process.exit(1);
+    }, server.config.drainTimeoutMs + UNLOAD_GRACE_MS);
+    hardStop.unref();
+    server.shutdown(signal).then(
+      (report) => {
+        server.logger.info({ signal, elapsed_ms: report.durationMs }, 'shutdown complete');
+        process.exit(0);
+      },
       (err: unknown) => {
         server.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
 /**

@@ -16,6 +16,7 @@ import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
 import { Residency } from './lifecycle/residency.js';
+import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
@@ -24,6 +25,7 @@ import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
+import { ConnectionBudget, effectiveMaxConnections } from './net/connection-budget.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
@@ -31,6 +33,7 @@ import { ExampleInference } from './serving/classify-regress.js';
 import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
+import { exampleReplayers, warmupInputsRunner } from './serving/warmup-path.js';
 import { registerTenancyMetrics, tenancyReport } from './tenancy/tenancy-report.js';
 import { TenancyServices } from './tenancy/tenancy-services.js';
 
@@ -43,6 +46,11 @@ export interface StartOptions {
   readonly logDestination?: DestinationStream;
   /** Module exporting `loadRuntime(platform)` for the workers (tests plug in fakes). */
   readonly runtimeModule?: string;
+  /**
+   * Whether `start` resolves only once the initial model versions are AVAILABLE or failed
+   * (default true). The ports listen before the models load either way; readiness tells.
+   */
+  readonly waitForModels?: boolean;
 }
 
 /**
@@ -68,6 +76,10 @@ export class TensorServe {
   /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
   private readonly tenantWeights = new Map<string, number>();
   private grpc: GrpcServer | undefined;
+  private readonly budget: ConnectionBudget;
+  private shutdownSequence: Shutdown | undefined;
+  /** Settles when the initial model list has loaded (every version AVAILABLE or failed). */
+  private initialLoad: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly config: ServerConfig,
@@ -121,8 +133,11 @@ export class TensorServe {
       { evictable: () => this.manager.evictable(), evict: (m, v) => this.manager.evict(m, v) },
       logger,
     );
+    const runWarmupInputs = warmupInputsRunner(this.scheduler);
     const warmup = new WarmupRunner({
-      queue: this.scheduler,
+      run: runWarmupInputs,
+      clock: this.scheduler.clock,
+      replayers: exampleReplayers(runWarmupInputs),
       maxTensorElements: config.limits.maxTensorElements,
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
@@ -173,6 +188,18 @@ export class TensorServe {
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
+    const cap = effectiveMaxConnections(config.connections.maxConnections);
+    if (cap.lowered) {
+      logger.warn(
+        {
+          configured: config.connections.maxConnections,
+          max_connections: cap.max,
+          fd_soft_limit: cap.fdSoftLimit,
+        },
+        'server.connections.max_connections lowered to fit the open-files limit',
+      );
+    }
+    this.budget = new ConnectionBudget(cap.max);
     this.watchMetrics();
     if (config.configFile && config.configPollIntervalMs > 0) {
       this.watcher = new ConfigWatcher(
@@ -196,23 +223,40 @@ export class TensorServe {
   }
 
   /**
-   * Starts everything; resolves once the initial model versions are AVAILABLE or failed and
-   * the ports are open (TF Serving's start-up order).
+   * Starts everything: the ports listen at once (readiness stays false until every configured
+   * model has an AVAILABLE version), then the initial models load. Resolves once they are
+   * AVAILABLE or failed, or right after the ports open with `waitForModels: false`.
    */
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<TensorServe> {
     const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
     const server = new TensorServe(config, logger, options);
     try {
-      await server.manager.setModels(server.configured);
-      server.manager.start();
-      server.watcher?.start();
       await server.openFrontEnds();
     } catch (err) {
       await server.close().catch(() => {});
       throw err;
     }
-    logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve ready');
+    logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve listening');
+    server.initialLoad = server.manager.setModels(server.configured).then(
+      () => {
+        if (server.shutdownSequence !== undefined) return;
+        server.manager.start();
+        server.watcher?.start();
+        // Logged once the initial models have loaded (or failed: `ready` says which).
+        logger.info(
+          { rest_port: server.restPort, grpc_port: server.grpcPort, ready: server.core.ready() },
+          'tensorserve ready',
+        );
+      },
+      (err: unknown) => logger.error({ err }, 'initial model load failed'),
+    );
+    if (options.waitForModels ?? true) await server.initialLoad;
     return server;
+  }
+
+  /** Settles once the initial model list has loaded (every version AVAILABLE or failed). */
+  modelsLoaded(): Promise<void> {
+    return this.initialLoad;
   }
 
   private watchMetrics(): void {
@@ -269,6 +313,9 @@ export class TensorServe {
         host: c.host,
         port: c.restPort,
         tls: c.tls,
+        connections: c.connections,
+        budget: this.budget,
+        maxDeadlineMs: c.connections.maxDeadlineMs,
         logger: this.logger,
         accessLog,
         limits: c.limits,
@@ -304,6 +351,7 @@ export class TensorServe {
             registerKServeRoutes(app, this.core, {
               limits: c.limits,
               defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
+              maxDeadlineMs: c.connections.maxDeadlineMs,
               authenticate,
               serverVersion: VERSION,
               repository,
@@ -323,6 +371,9 @@ export class TensorServe {
         port: c.grpcPort,
         maxMessageBytes: c.limits.maxGrpcMessageBytes,
         maxTensorElements: c.limits.maxTensorElements,
+        connectionSettings: c.connections.grpc,
+        budget: this.budget,
+        maxDeadlineMs: c.connections.maxDeadlineMs,
         authenticate: this.tenancy.enabled
           ? (credentials) => this.tenancy.authenticate(credentials)
           : undefined,
@@ -384,19 +435,44 @@ export class TensorServe {
   }
 
   /**
-   * Graceful drain: readiness turns false, the front ends stop accepting and wait for
-   * in-flight calls (up to drainTimeoutMs), then queues, versions and workers are closed.
+   * The graceful shutdown of a signal (see Shutdown): readiness false at once, accepting and
+   * serving for `shutdown_delay_ms`, then stop accepting and finish every accepted request,
+   * destroy what is left at `drain_timeout_ms`, unload. Idempotent.
    */
+  shutdown(reason: string): Promise<ShutdownReport> {
+    return this.shutdownWith(reason, this.config.shutdownDelayMs, this.config.connections.drainIdleGraceMs);
+  }
+
+  /** The same shutdown without the delay (tests, embedding code). */
   async close(): Promise<void> {
-    this.core.setDraining(true);
-    this.tenancy.admission.draining = true;
-    this.grpc?.setServing(false);
-    this.manager.stop();
-    await this.watcher?.stop();
-    await Promise.all([this.rest?.close(), this.grpc?.close(this.config.drainTimeoutMs)]);
-    await this.scheduler.close();
-    await this.manager.close();
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await this.shutdownWith('close', 0, 0);
+  }
+
+  private shutdownWith(reason: string, delayMs: number, idleGraceMs: number): Promise<ShutdownReport> {
+    this.shutdownSequence ??= new Shutdown(
+      {
+        notReady: () => {
+          this.core.setDraining(true);
+          this.grpc?.setServing(false);
+        },
+        stopAccepting: async () => {
+          this.manager.stop();
+          await this.watcher?.stop();
+          await Promise.all([this.rest?.stopAccepting(idleGraceMs), this.grpc?.stopAccepting()]);
+        },
+        destroyConnections: () => (this.rest?.destroyAll() ?? 0) + (this.grpc?.destroyAll() ?? 0),
+        unload: async () => {
+          this.tenancy.admission.draining = true;
+          await this.rest?.close();
+          await this.scheduler.close();
+          await this.manager.close();
+          await Promise.all([...this.pools.values()].map((p) => p.close()));
+        },
+      },
+      { delayMs, drainTimeoutMs: this.config.drainTimeoutMs },
+      this.logger,
+    );
+    return this.shutdownSequence.run(reason);
   }
 }
 

@@ -248,7 +248,9 @@ export class DevicePool implements BatchExecutor {
     } finally {
       this.#released(slot);
     }
-    if (!reply.ok) throw new ServingError(reply.error.code, reply.error.message);
+    if (!reply.ok) {
+      throw new ServingError(reply.error.code, reply.error.message, { permanent: reply.error.permanent });
+    }
     // Not when the key was unloaded meanwhile: the unload task queued behind disposes it.
     if (this.#placements.get(model.key)?.model === model) slot.models.add(model.key);
     return reply;

@@ -83,7 +83,8 @@ export interface RunReply {
 /** A runtime failure that did not kill the worker; `code` is a ServingError code. */
 export interface ErrorReply {
   readonly ok: false;
-  readonly error: { readonly code: ErrorCode; readonly message: string };
+  /** `permanent`: a load error retrying cannot fix (see ServingErrorOptions.permanent). */
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly permanent?: boolean };
 }
 
 export type ReplyOf<T extends WorkerTask> = T extends LoadTask

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { errorMessage, isServingErrorLike } from '../core/errors.js';
+import { errorMessage, isServingErrorLike, ServingError } from '../core/errors.js';
 import type { LoadedModel, Platform, Runtime } from './runtime.js';
 import { prepareTransfer, receiveTransfer } from './tensor-transfer.js';
 import { setConsoleLogLevel } from './worker-log.js';
@@ -87,7 +87,17 @@ function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
 function runtimeFor(platform: Platform): Promise<Runtime> {
   let runtime = runtimes.get(platform);
   if (runtime === undefined) {
-    runtime = (import(config.runtimeModule) as Promise<RuntimeModule>).then((m) => m.loadRuntime(platform));
+    runtime = (import(config.runtimeModule) as Promise<RuntimeModule>)
+      .then((m) => m.loadRuntime(platform))
+      .catch((err: unknown) => {
+        if (isServingErrorLike(err)) throw err;
+        // A runtime package that is missing or does not load cannot be fixed by retrying.
+        throw new ServingError(
+          'FAILED_PRECONDITION',
+          `The ${platform} runtime cannot be loaded: ${errorMessage(err)}`,
+          { cause: err, permanent: true },
+        );
+      });
     runtimes.set(platform, runtime);
     runtime.catch(() => runtimes.delete(platform));
   }
@@ -134,7 +144,13 @@ function micros(ms: number): number {
 }
 
 function errorReply(task: WorkerTask, err: unknown): ErrorReply {
-  if (isServingErrorLike(err)) return { ok: false, error: { code: err.code, message: err.message } };
+  if (isServingErrorLike(err)) {
+    const permanent = (err as { permanent?: unknown }).permanent === true;
+    return {
+      ok: false,
+      error: { code: err.code, message: err.message, ...(permanent ? { permanent } : {}) },
+    };
+  }
   const label = task.kind === 'unload' ? `model '${task.key}'` : task.model.label;
   const verb = task.kind === 'run' ? 'running' : task.kind === 'load' ? 'loading' : 'unloading';
   return {

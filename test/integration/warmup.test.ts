@@ -6,9 +6,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { WARMUP_FILE } from '../../src/main/config/warmup-options.js';
 import { encodePredictionLog, encodePredictLog } from '../../src/main/lifecycle/warmup/prediction-log.js';
 import { encodeTfRecords } from '../../src/main/lifecycle/warmup/tfrecord.js';
-import { WARMUP_FILE } from '../../src/main/lifecycle/warmup/warmup-options.js';
+import { HALF_PLUS_TWO_SIGNATURES } from '../fixtures/example-signatures.js';
 import type { FakeModelSpec } from '../fixtures/fake-runtime.js';
 import { FAKE_RUN } from '../fixtures/fake-runtime.js';
 import {
@@ -163,8 +164,8 @@ describe('warmup on a live server (fake runtime)', () => {
       ],
       [
         5,
-        encodeTfRecords([xRecord(1), encodePredictionLog({ classify_log: { request: {} } })]),
-        /version 5: record 1 failed: warmup log kind classify_log not supported/,
+        encodeTfRecords([xRecord(1), encodePredictionLog({ session_run_log: {} })]),
+        /version 5: record 1 failed: warmup log kind session_run_log not supported/,
         'UNIMPLEMENTED',
       ],
     ];
@@ -187,9 +188,62 @@ describe('warmup on a live server (fake runtime)', () => {
   });
 });
 
-describe('warmup with real models (make-warmup file for cnn, declared for cnn_tfjs)', () => {
+/** Examples with feature x = v (one float each), as a tensorflow.serving.Input. */
+function exampleInput(values: number[]) {
+  return {
+    example_list: {
+      examples: values.map((v) => ({ features: { feature: { x: { float_list: { value: [v] } } } } })),
+    },
+  };
+}
+
+describe('warmup with real models (make-warmup file for cnn, declared for cnn_tfjs, tf.Example logs)', () => {
   let ts: TestServer;
   before(async () => {
+    const hpt = copyVersion('half_plus_two', 1);
+    mkdirSync(path.join(hpt, '1', 'assets.extra'));
+    writeFileSync(
+      path.join(hpt, '1', WARMUP_FILE),
+      encodeTfRecords([
+        encodePredictionLog({
+          classify_log: {
+            request: { model_spec: { signature_name: 'classify_x_to_y' }, input: exampleInput([1, 2]) },
+          },
+        }),
+        encodePredictionLog({
+          regress_log: {
+            request: { model_spec: { signature_name: 'regress_x_to_y' }, input: exampleInput([3]) },
+          },
+        }),
+        encodePredictionLog({
+          multi_inference_log: {
+            request: {
+              tasks: [
+                {
+                  model_spec: { signature_name: 'classify_x_to_y' },
+                  method_name: 'tensorflow/serving/classify',
+                },
+                {
+                  model_spec: { signature_name: 'regress_x_to_y' },
+                  method_name: 'tensorflow/serving/regress',
+                },
+              ],
+              input: exampleInput([4, 5, 6]),
+            },
+          },
+        }),
+      ]),
+    );
+    const hptBad = copyVersion('half_plus_two', 1);
+    mkdirSync(path.join(hptBad, '1', 'assets.extra'));
+    writeFileSync(
+      path.join(hptBad, '1', WARMUP_FILE),
+      encodeTfRecords([
+        encodePredictionLog({
+          regress_log: { request: { model_spec: { signature_name: 'nope' }, input: exampleInput([3]) } },
+        }),
+      ]),
+    );
     const cnn = copyVersion('cnn', 1);
     await promisify(execFile)(process.execPath, [
       path.join(REPO_ROOT, 'dist/scripts/make-warmup.js'),
@@ -202,6 +256,8 @@ describe('warmup with real models (make-warmup file for cnn, declared for cnn_tf
       models: [
         { name: 'cnn', base_path: cnn },
         { name: 'cnn_tfjs', base_path: copyVersion('cnn_tfjs', 1), warmup: [{ batch_sizes: [1, 8] }] },
+        { name: 'hpt', base_path: hpt, signatures: HALF_PLUS_TWO_SIGNATURES },
+        { name: 'hpt_bad', base_path: hptBad, signatures: HALF_PLUS_TWO_SIGNATURES, load_retries: 0 },
       ],
     });
   });
@@ -219,5 +275,15 @@ describe('warmup with real models (make-warmup file for cnn, declared for cnn_tf
       const r = await postJson(`${ts.restUrl}/v1/models/${model}:predict`, { instances: [image] });
       assert.equal(r.status, 200, r.text);
     }
+  });
+
+  it('classify, regress and multi_inference logs replay through the tf.Example path', async () => {
+    const metrics = await fetch(`${ts.restUrl}/monitoring/prometheus/metrics`).then((r) => r.text());
+    assert.match(metrics, /tensorserve_model_warmup_requests_total\{model_name="hpt",source="file"\} 3/);
+    const r = await getJson(`${ts.restUrl}/v1/models/hpt_bad`);
+    const [s] = (r.body as { model_version_status: VersionStatusJson[] }).model_version_status;
+    assert.equal(s.state, 'END');
+    assert.equal(s.status.error_code, 'INVALID_ARGUMENT');
+    assert.match(s.status.error_message, /version 1: record 0 failed: Signature 'nope' not found/);
   });
 });

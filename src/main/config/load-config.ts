@@ -4,14 +4,20 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
-import { DEFAULT_WARMUP, type WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
+import {
+  buildConnections,
+  type RawConnections,
+  type RawGrpcConnections,
+  resolveShutdownDelay,
+} from './connection-config.js';
 import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
 import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
 import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
+import { DEFAULT_WARMUP, type WarmupOptions } from './warmup-options.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateSchema = ajv.compile(serverConfigSchema);
@@ -75,6 +81,9 @@ interface RawConfig {
     config_file_poll_wait_seconds: number;
     default_request_timeout_ms: number;
     drain_timeout_ms: number;
+    shutdown_delay_ms?: number;
+    connections: RawConnections;
+    grpc: RawGrpcConnections;
     log_level: string;
     access_log_sample_rate: number;
     limits: {
@@ -147,8 +156,10 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
   checkModels(models, devices, problems);
   const tenancy = buildTenancy(copy, source, baseDir, problems);
   if (tenancy !== undefined) problems.push(...checkModelTenancy(models, tenancy));
-  if (problems.length > 0) throw new ConfigError(source, problems);
   const s = copy.server;
+  const shutdownDelayMs = resolveShutdownDelay(s.shutdown_delay_ms, s.drain_timeout_ms, problems);
+  const connections = buildConnections(s.connections, s.grpc, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   const config: ServerConfig = {
     host: s.host,
     restPort: s.rest_api_port,
@@ -156,6 +167,8 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
     pollIntervalMs: Math.round(s.file_system_poll_wait_seconds * 1000),
     defaultRequestTimeoutMs: s.default_request_timeout_ms,
     drainTimeoutMs: s.drain_timeout_ms,
+    shutdownDelayMs,
+    connections,
     logLevel: s.log_level,
     accessLogSampleRate: s.access_log_sample_rate,
     prometheus: { enable: s.prometheus.enable, path: s.prometheus.path },

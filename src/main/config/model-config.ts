@@ -1,8 +1,8 @@
 import type { BatchingOptions } from '../../batching/batching-options.js';
 import type { Platform } from '../../workers/runtime.js';
 import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
-import type { WarmupOptions } from '../lifecycle/warmup/warmup-options.js';
 import type { ExampleSignature } from './example-signatures.js';
+import type { WarmupOptions } from './warmup-options.js';
 
 /** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
 export type VersionPolicy =

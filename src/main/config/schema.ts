@@ -3,6 +3,12 @@
  * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
  * load-config.ts.
  */
+import {
+  connectionsSchema,
+  grpcConnectionSchema,
+  MAX_TIMER_MS,
+  shutdownDelaySchema,
+} from './connection-config.js';
 import { exampleSignaturesSchema } from './example-signatures.js';
 import { tenancySchemaProperties } from './tenant-config.js';
 
@@ -135,7 +141,12 @@ export const serverConfigSchema = {
         // How often the YAML config itself is re-read (hot reload; 0 = only on SIGHUP).
         config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 5 },
         default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
-        drain_timeout_ms: { ...nonNegativeInt, default: 30000 },
+        // Upper bound from SIGTERM/SIGINT to exit, the shutdown delay included.
+        drain_timeout_ms: { ...nonNegativeInt, maximum: MAX_TIMER_MS, default: 30000 },
+        // Readiness is false but requests are still accepted for this long after the signal.
+        shutdown_delay_ms: shutdownDelaySchema,
+        connections: connectionsSchema,
+        grpc: grpcConnectionSchema,
         log_level: { enum: LOG_LEVELS, default: 'info' },
         // Fraction of successful requests that get an access log line; failed ones (HTTP
         // status >= 400, gRPC status not OK) always do. 0.01 keeps busy servers' logs small.

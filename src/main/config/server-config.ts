@@ -1,3 +1,4 @@
+import type { ConnectionSettings } from './connection-config.js';
 import type { ModelDefaults } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 import type { TenancyConfig } from './tenant-config.js';
@@ -60,8 +61,15 @@ export interface ServerConfig {
   readonly pollIntervalMs: number;
   /** Default per-request deadline for REST calls without `x-request-timeout-ms` (0 = none). */
   readonly defaultRequestTimeoutMs: number;
-  /** How long `close()` waits for in-flight work before failing it. */
+  /**
+   * Upper bound of a shutdown, from the signal to exit (the shutdown delay included): at this
+   * deadline connections still open are destroyed.
+   */
   readonly drainTimeoutMs: number;
+  /** After the signal, how long readiness is false while new connections are still accepted. */
+  readonly shutdownDelayMs: number;
+  /** Connection limits and timeouts of both front ends (server.connections, server.grpc). */
+  readonly connections: ConnectionSettings;
   readonly logLevel: string;
   /** Fraction (0..1) of successful requests logged as access lines; failures are always logged. */
   readonly accessLogSampleRate: number;

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { safeDelay } from '../../core/clock.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { CallerIdentity } from '../serving/inference-core.js';
@@ -124,7 +125,7 @@ function contextOf(
   if (deadline !== undefined) {
     timer = setTimeout(
       () => controller.abort(new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded')),
-      Math.max(0, deadline - Date.now()),
+      safeDelay(deadline - Date.now()),
     );
     timer.unref();
   }

@@ -1,8 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import type { GrpcConnectionSettings } from '../config/connection-config.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
+import { MAX_TIMER_MS } from '../net/deadline-cap.js';
 import type { ExampleInference } from '../serving/classify-regress.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { GrpcAuthenticate, GrpcCallEnd, InternalErrorHook } from './grpc-call.js';
+import { GrpcConnections, grpcConnectionOptions } from './grpc-connections.js';
 import { loadProtos, packageVersion, serviceDefinition } from './grpc-protos.js';
 import { HealthService } from './health-service.js';
 import { kserveServiceHandlers, type ServerInfo } from './kserve-service.js';
@@ -45,15 +49,30 @@ export interface GrpcServerOptions {
   readonly examples?: ExampleInference;
   /** Directory holding the .proto files (default: found above this module). */
   readonly protoDir?: string;
+  /** HTTP/2 idle, age and keepalive timers (server.grpc); grpc-js defaults when absent. */
+  readonly connectionSettings?: GrpcConnectionSettings;
+  /** The connection cap shared with the REST front end; none when absent. */
+  readonly budget?: ConnectionBudget;
+  /** Every grpc-timeout is clamped to this many ms (default: what Node's timers honour). */
+  readonly maxDeadlineMs?: number;
 }
 
 /** A running gRPC front end. Owned by the server; `close` once. */
 export interface GrpcServer {
   /** The bound port. */
   readonly port: number;
+  /** False when grpc-js hid its HTTP/2 servers (see GrpcConnections): no cap, no deadline clamp. */
+  readonly tracksConnections: boolean;
   readonly server: grpc.Server;
   /** Health: SERVING only while serving and `core.ready()`; false when draining. */
   setServing(serving: boolean): void;
+  /**
+   * Shutdown, step one: health watchers end, the listener closes, every connection gets a
+   * GOAWAY; resolves once every accepted call has finished and its connection closed.
+   */
+  stopAccepting(): Promise<void>;
+  /** Shutdown deadline: cancels the calls left and destroys every connection; returns how many. */
+  destroyAll(): number;
   /** Stops accepting calls, waits up to `graceMs` (default 10 s) for in-flight ones, then cancels them. */
   close(graceMs?: number): Promise<void>;
 }
@@ -100,7 +119,12 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
     maxTensorElements: opts.maxTensorElements ?? DEFAULT_MAX_TENSOR_ELEMENTS,
     typedOutputs: opts.typedOutputs ?? false,
   };
-  const health = new HealthService(() => core.ready(), SERVED_SERVICES, opts.healthPollMs);
+  const health = new HealthService(
+    () => core.ready(),
+    SERVED_SERVICES,
+    opts.healthPollMs,
+    core.modelServing === undefined ? undefined : (model) => core.modelServing?.(model),
+  );
   const info = opts.serverInfo ?? {
     name: 'tensorserve',
     version: packageVersion(),
@@ -110,6 +134,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    ...(opts.connectionSettings === undefined ? {} : grpcConnectionOptions(opts.connectionSettings)),
   });
   const add = (name: string, impl: grpc.UntypedServiceImplementation) =>
     server.addService(serviceDefinition(protos, name), impl);
@@ -128,22 +153,33 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
     );
   });
 
-  let closing: Promise<void> | undefined;
+  const connections = new GrpcConnections(opts.budget, opts.maxDeadlineMs ?? MAX_TIMER_MS);
+  const tracked = connections.attach(server);
+  let stopping: Promise<void> | undefined;
+  const stopAccepting = () => {
+    stopping ??= new Promise<void>((resolve) => {
+      health.setServing(false);
+      health.close();
+      server.tryShutdown(() => resolve());
+    });
+    return stopping;
+  };
+  const destroyAll = () => {
+    const n = connections.open;
+    server.forceShutdown();
+    connections.destroyAll();
+    return n;
+  };
   return {
     port,
     server,
+    tracksConnections: tracked,
     setServing: (serving) => health.setServing(serving),
+    stopAccepting,
+    destroyAll,
     close(graceMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
-        health.setServing(false);
-        health.close();
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      return closing;
+      const timer = setTimeout(destroyAll, graceMs);
+      return stopAccepting().finally(() => clearTimeout(timer));
     },
   };
 }

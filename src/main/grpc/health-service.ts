@@ -24,17 +24,29 @@ export class HealthService {
   private poll: NodeJS.Timeout | undefined;
   private readonly services: ReadonlySet<string>;
 
+  /**
+   * `modelServing` answers for any other name: a model's own health (true SERVING, false
+   * NOT_SERVING, undefined SERVICE_UNKNOWN); without it only the known services exist.
+   */
   constructor(
     private readonly ready: () => boolean,
     services: readonly string[],
     private readonly pollMs = 1000,
+    private readonly modelServing?: (model: string) => boolean | undefined,
   ) {
     this.services = new Set(['', ...services]);
   }
 
-  /** Status of one service; SERVICE_UNKNOWN for a name this server does not serve. */
+  /**
+   * Status of one service: `""` and the served gRPC services follow the server's readiness;
+   * a model name follows that model's readiness; SERVICE_UNKNOWN for anything else.
+   */
   statusOf(service: string): ServingStatus {
-    if (!this.services.has(service)) return 'SERVICE_UNKNOWN';
+    if (!this.services.has(service)) {
+      const model = service === '' ? undefined : this.modelServing?.(service);
+      if (model === undefined) return 'SERVICE_UNKNOWN';
+      return this.serving && model ? 'SERVING' : 'NOT_SERVING';
+    }
     return this.serving && this.ready() ? 'SERVING' : 'NOT_SERVING';
   }
 

@@ -1,3 +1,5 @@
+import { safeDelay } from '../../core/clock.js';
+
 /** Opaque handle of a timer set through a LifecycleClock. */
 export type LifecycleTimer = unknown;
 
@@ -16,6 +18,6 @@ export interface LifecycleClock {
 /** The real clock. Its timers keep the process alive (a pending load retry must finish). */
 export const systemLifecycleClock: LifecycleClock = {
   now: () => Date.now(),
-  setTimer: (cb, ms) => setTimeout(cb, Math.max(0, ms)),
+  setTimer: (cb, ms) => setTimeout(cb, safeDelay(ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

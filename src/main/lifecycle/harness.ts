@@ -123,13 +123,25 @@ export class LoaderHarness {
     return this.lastLoadMillis;
   }
 
+  /**
+   * The public status. In error: the load error. While a failed load waits for its retry
+   * (or retries): LOADING with the last error, its message saying which attempt failed, so
+   * a version that keeps failing is visible before its retries run out.
+   */
   status(): VersionStatus {
-    const failed = this.current === 'error' && this.lastError !== undefined;
+    const err = this.lastError;
+    const failed = this.current === 'error' && err !== undefined;
+    const retrying = (this.current === 'retrying' || this.current === 'loading') && err !== undefined;
+    const total = this.options.loadRetries + 1;
     return {
       version: this.version,
       state: this.versionState,
-      errorCode: failed ? this.lastError!.code : 'OK',
-      errorMessage: failed ? this.lastError!.message : '',
+      errorCode: failed || retrying ? err.code : 'OK',
+      errorMessage: failed
+        ? err.message
+        : retrying
+          ? `${err.message} (load attempt ${this.attemptCount - (this.current === 'loading' ? 1 : 0)} of ${total} failed; retrying)`
+          : '',
     };
   }
 

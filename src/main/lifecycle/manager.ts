@@ -61,6 +61,7 @@ export class ServableManager {
   private pollTimer: LifecycleTimer | undefined;
   private polling = false;
   private initialLoadSettled = false;
+  private listApplied = false;
   private closed = false;
 
   constructor(options: ServableManagerOptions) {
@@ -108,6 +109,7 @@ export class ServableManager {
       names.add(m.name);
     }
     const startup = !this.initialLoadSettled;
+    this.listApplied = true;
     for (const m of models) {
       const model = this.models.get(m.name) ?? this.newModel(m.name);
       this.models.set(m.name, model);
@@ -364,9 +366,29 @@ export class ServableManager {
     return this.models.get(name)?.sourceError;
   }
 
-  /** True once the first setModels() has settled, until close(). */
+  /**
+   * Server readiness (TF Serving and Triton's strict readiness): true while every model in the
+   * current list has at least one AVAILABLE version, until close(). A model still loading,
+   * failed, or whose versions are all gone makes the server not ready. An empty list is ready
+   * once setModels() has been called.
+   */
   isReady(): boolean {
-    return this.initialLoadSettled && !this.closed;
+    if (this.closed || !this.listApplied) return false;
+    for (const model of this.models.values()) {
+      if (model.config !== undefined && model.available().length === 0) return false;
+    }
+    return true;
+  }
+
+  /** True when `name` is in the model list and has an AVAILABLE version. Never throws. */
+  isModelReady(name: string): boolean {
+    const model = this.models.get(name);
+    return !this.closed && model?.config !== undefined && model.available().length > 0;
+  }
+
+  /** True once the first setModels() has settled (every initial version AVAILABLE or failed). */
+  initialLoadDone(): boolean {
+    return this.initialLoadSettled;
   }
 
   /** Subscribes to every public state change (START ... END); returns the unsubscribe function. */

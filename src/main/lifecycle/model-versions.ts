@@ -6,7 +6,7 @@ import type { VersionLoader } from './loader.js';
 import type { LifecycleLogger } from './logger.js';
 import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
 import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
-import { type LabelMap, labelVersion, servableNotFound } from './servable-lookup.js';
+import { type LabelMap, labelVersion, servableLoading, servableNotFound } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
 import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
@@ -99,6 +99,24 @@ export class ModelVersions {
     return true;
   }
 
+  /**
+   * True while the requested version (or, for `undefined`, any version when none is
+   * AVAILABLE) is still on its way: not yet polled, START, LOADING or retrying.
+   */
+  loading(version: number | undefined): boolean {
+    if (this.config === undefined) return false;
+    if (version !== undefined) {
+      const state = this.slots.get(version)?.harness.state;
+      return state === 'new' || state === 'loading' || state === 'retrying';
+    }
+    if (this.appliedPoll === 0 && this.sourceError === undefined) return true;
+    for (const slot of this.slots.values()) {
+      const state = slot.harness.state;
+      if (state === 'new' || state === 'loading' || state === 'retrying') return true;
+    }
+    return false;
+  }
+
   /** AVAILABLE versions, highest first. */
   available(): number[] {
     return [...this.slots.values()]
@@ -162,7 +180,10 @@ export class ModelVersions {
     const chosen = version ?? this.available()[0];
     const slot = chosen === undefined ? undefined : this.slots.get(chosen);
     const loaded = slot?.harness.state === 'available' ? slot.harness.loaded : undefined;
-    if (slot === undefined || loaded === undefined) throw servableNotFound(this.name, version, label);
+    if (slot === undefined || loaded === undefined) {
+      if (this.loading(version)) throw servableLoading(this.name, version);
+      throw servableNotFound(this.name, version, label);
+    }
     slot.refs++;
     this.onDemand.used(slot.harness.version, slot.refs);
     let released = false;

@@ -4,9 +4,9 @@ import { ServingError } from '../../core/errors.js';
 import type { DevicePool } from '../../workers/device-pool.js';
 import { detectPlatform, estimateModelBytes } from '../../workers/platform.js';
 import type { ModelConfig } from '../config/model-config.js';
+import { DEFAULT_WARMUP } from '../config/warmup-options.js';
 import type { MemoryBudget, ReservationInfo, ReserveRequest } from '../tenancy/memory-budget.js';
 import type { LoadedVersion, VersionLoader } from './loader.js';
-import { DEFAULT_WARMUP } from './warmup/warmup-options.js';
 import type { WarmupRunner } from './warmup/warmup-runner.js';
 
 let generation = 0;
@@ -90,7 +90,9 @@ export class PoolVersionLoader implements VersionLoader {
             version,
             versionDir,
             key,
+            platform,
             signature: loaded.signature,
+            exampleSignatures: model.signatures,
             options: model.warmup ?? DEFAULT_WARMUP,
           });
         } catch (err) {

@@ -19,6 +19,15 @@ export function servableNotFound(name: string, version: number | undefined, labe
   );
 }
 
+/**
+ * UNAVAILABLE for a model (or version) that is configured but still loading: the client
+ * should retry, unlike NOT_FOUND.
+ */
+export function servableLoading(name: string, version: number | undefined): ServingError {
+  const what = version === undefined ? `model ${name}` : `version ${version} of model ${name}`;
+  return new ServingError('UNAVAILABLE', `The ${what} is loading; retry later`, { retryAfterSeconds: 1 });
+}
+
 export function unknownLabel(label: string): ServingError {
   return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${label}`);
 }

@@ -112,7 +112,7 @@ export function registerKServeRoutes(
 
   const infer = wrap<ModelParams>(async (request, reply) => {
     const caller = callerOf(request, opts.authenticate);
-    const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
+    const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller, opts.maxDeadlineMs);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
     const limits = { maxDepth: opts.limits.maxJsonDepth, maxElements: opts.limits.maxTensorElements };

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientError, ServingError } from '../../core/errors.js';
+import { clampTimeout, MAX_TIMER_MS } from '../net/deadline-cap.js';
 import type { CallerIdentity } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import type { Credentials } from '../tenancy/authenticator.js';
@@ -19,7 +20,8 @@ export interface CallContext {
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /**
- * Builds the call context: the deadline (header or server default) and an AbortSignal that
+ * Builds the call context: the deadline (header or server default, clamped to
+ * `maxDeadlineMs`) and an AbortSignal that
  * fires when the client disconnects before the response is written, so queued work is dropped.
  */
 export function callContext(
@@ -27,6 +29,7 @@ export function callContext(
   reply: FastifyReply,
   defaultTimeoutMs: number,
   caller: CallerIdentity | undefined,
+  maxDeadlineMs = MAX_TIMER_MS,
 ): CallContext {
   const raw = request.headers[TIMEOUT_HEADER];
   let timeoutMs = defaultTimeoutMs;
@@ -40,6 +43,8 @@ export function callContext(
     }
     timeoutMs = n;
   }
+  // Clamped: Node fires a timer of 2^31 ms or more at once (a huge deadline would expire).
+  timeoutMs = clampTimeout(timeoutMs, maxDeadlineMs);
   const controller = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort();

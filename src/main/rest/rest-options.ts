@@ -7,6 +7,11 @@ export interface RestOptions {
   readonly limits: RequestLimits;
   readonly defaultRequestTimeoutMs: number;
   /**
+   * Every request deadline (x-request-timeout-ms or the default) is clamped to this many ms
+   * (server.connections.max_deadline_ms); default: the largest delay Node's timers honour.
+   */
+  readonly maxDeadlineMs?: number;
+  /**
    * Establishes the caller from request headers; throws ServingError UNAUTHENTICATED when
    * tenancy is on and the credentials are missing or wrong. Returns undefined when off.
    */

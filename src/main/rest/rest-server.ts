@@ -2,15 +2,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServingError } from '../../core/errors.js';
+import { type ConnectionSettings, DEFAULT_CONNECTION_SETTINGS } from '../config/connection-config.js';
 import type { TlsConfig } from '../config/server-config.js';
 import { tlsMaterial } from '../config/tls-material.js';
 import type { AccessEntry, AccessLogSampler } from '../logging/access-log.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { registerArrivalAdmission } from './arrival-admission.js';
 import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encoding.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { HttpConnections } from './http-connections.js';
 import { notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 import type { ExampleRoutesOptions } from './tfs-example-routes.js';
@@ -31,11 +34,25 @@ export interface RestServerOptions extends RestOptions, ExampleRoutesOptions {
   readonly arrive?: (tenant: string | undefined) => ArrivalPass;
   /** Extra route groups (KServe v2, metrics) registered after the built-in ones. */
   readonly plugins?: readonly ((app: FastifyInstance) => void)[];
+  /** Header, body and keep-alive timeouts, the drain's idle grace; defaults when absent. */
+  readonly connections?: ConnectionSettings;
+  /** The connection cap shared with the gRPC front end; none when absent. */
+  readonly budget?: ConnectionBudget;
 }
 
 export interface RestServer {
   readonly app: FastifyInstance;
   readonly port: number;
+  /** The server's connections (see HttpConnections). */
+  readonly connections: HttpConnections;
+  /**
+   * Shutdown, step one: stops accepting, answers with `Connection: close`, closes idle
+   * connections; resolves once every accepted request has been answered and its connection closed.
+   */
+  stopAccepting(idleGraceMs?: number): Promise<void>;
+  /** Shutdown deadline: destroys the connections still open; returns how many. */
+  destroyAll(): number;
+  /** Closes everything (stopAccepting first for a graceful end). */
   close(): Promise<void>;
 }
 
@@ -45,8 +62,24 @@ export interface RestServer {
  * project's own codecs, so one parser policy and one set of limits apply everywhere.
  */
 export async function startRestServer(core: InferenceCore, opts: RestServerOptions): Promise<RestServer> {
+  let connections: HttpConnections | undefined;
   // One app type whether or not TLS is on: routes never depend on the transport.
   const app = Fastify({
+    // The HTTP server, its timeouts, connection cap and drain are HttpConnections' concern.
+    serverFactory: (handler) => {
+      connections = new HttpConnections(handler, {
+        settings: opts.connections ?? DEFAULT_CONNECTION_SETTINGS,
+        budget: opts.budget,
+        tls: opts.tls
+          ? {
+              ...tlsMaterial(opts.tls),
+              requestCert: opts.tls.requireClientCert,
+              rejectUnauthorized: opts.tls.requireClientCert,
+            }
+          : undefined,
+      });
+      return connections.server;
+    },
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: opts.limits.maxBodyBytes,
     // fastify's own per-request lines are off; the onResponse hook writes one access line.
@@ -65,14 +98,8 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
         ),
       );
     },
-    https: opts.tls
-      ? {
-          ...tlsMaterial(opts.tls),
-          requestCert: opts.tls.requireClientCert,
-          rejectUnauthorized: opts.tls.requireClientCert,
-        }
-      : null,
   }) as unknown as FastifyInstance;
+  const conns = connections as unknown as HttpConnections;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     '*',
@@ -153,7 +180,14 @@ export async function startRestServer(core: InferenceCore, opts: RestServerOptio
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
-  return { app, port, close: () => app.close() };
+  return {
+    app,
+    port,
+    connections: conns,
+    stopAccepting: (idleGraceMs) => conns.stopAccepting(idleGraceMs),
+    destroyAll: () => conns.destroyAll(),
+    close: () => app.close(),
+  };
 }
 
 /** The caller's tenant for the access line; nothing when tenancy is off or the credentials fail. */

@@ -75,7 +75,7 @@ export function registerTfServingRoutes(
       if (m[4] === 'classify' || m[4] === 'regress') {
         return await answerExampleCall(m[4], request, reply, { model: name, selector, caller }, opts);
       }
-      const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller);
+      const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller, opts.maxDeadlineMs);
       const maxDepth = opts.limits.maxJsonDepth;
       // A plain numeric body skips JSON.parse (tfs-fast-predict.ts); anything else, and any
       // body whose tensor the fast path declines, takes the general path below.

@@ -78,7 +78,8 @@ function invalid(message: string): ServingError {
  */
 export class ExampleInference {
   constructor(
-    private readonly core: InferenceCore,
+    /** Only predict and modelMetadata are called (warmup passes a one-version core). */
+    private readonly core: Pick<InferenceCore, 'predict' | 'modelMetadata'>,
     private readonly lookup: ExampleSignatureLookup,
   ) {}
 

@@ -80,7 +80,13 @@ export interface InferenceCore {
    */
   modelLoadError(model: string, caller?: CallerIdentity): ServingError | undefined;
   live(): boolean;
-  /** True once start-up has loaded the initial versions and while not draining. */
+  /** True while every configured model has an AVAILABLE version, and not draining. */
   ready(): boolean;
   modelReady(model: string, selector: VersionSelector, caller?: CallerIdentity): boolean;
+  /**
+   * Health of one model by name (gRPC health's service = model name): true when it has an
+   * AVAILABLE version and the server is not draining, false otherwise, undefined when the
+   * caller knows no such model. Optional: front-end test doubles may leave it out.
+   */
+  modelServing?(model: string, caller?: CallerIdentity): boolean | undefined;
 }

@@ -31,6 +31,8 @@ export interface ServableSource {
   modelNames(): string[];
   availableVersions(name: string): number[];
   isReady(): boolean;
+  /** The model is in the list and has an AVAILABLE version. Never throws. */
+  isModelReady(name: string): boolean;
   /** Why a listed model is not served as configured; undefined when it is. Never throws. */
   loadError(name: string): ServingError | undefined;
   setModels(models: readonly ModelConfig[]): Promise<void>;
@@ -127,7 +129,11 @@ export class PredictionService implements InferenceCore {
     this.opts = opts;
   }
 
-  /** Stops readiness (health checks turn NOT_SERVING) while in-flight work finishes. */
+  /**
+   * Shutdown has begun: readiness turns false (health checks NOT_SERVING) while requests keep
+   * being served. Requests are never refused for draining: whatever a front end accepted is
+   * answered (the front ends stop accepting instead).
+   */
   setDraining(draining: boolean): void {
     this.draining = draining;
   }
@@ -145,7 +151,6 @@ export class PredictionService implements InferenceCore {
     let code = 'OK';
     let ticket: AdmissionTicket | undefined;
     try {
-      if (this.draining) throw new ServingError('UNAVAILABLE', 'The server is shutting down');
       internal = this.opts.namespace.resolve(call.caller, call.model);
       ticket = this.opts.admission?.admit(tenant, call.arrival);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
@@ -312,7 +317,24 @@ export class PredictionService implements InferenceCore {
     return !this.draining && this.opts.servables.isReady();
   }
 
+  /**
+   * Readiness of one model for health checks that name it (gRPC health with the model as
+   * service): false while draining, for a model the caller cannot see, or without an
+   * AVAILABLE version. Undefined when no such model exists (SERVICE_UNKNOWN). Never throws.
+   */
+  modelServing(model: string, caller?: CallerIdentity): boolean | undefined {
+    let internal: string;
+    try {
+      internal = this.opts.namespace.resolve(caller, model);
+    } catch {
+      return undefined;
+    }
+    if (!this.opts.servables.modelNames().includes(internal)) return undefined;
+    return !this.draining && this.opts.servables.isModelReady(internal);
+  }
+
   modelReady(model: string, selector: VersionSelector, caller?: CallerIdentity): boolean {
+    if (this.draining) return false;
     try {
       this.modelMetadata(model, selector, caller);
       return true;

@@ -1,3 +1,4 @@
+import { safeDelay } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
 
 /** Gives the slot back; extra calls are ignored. */
@@ -105,7 +106,7 @@ export class InFlightGate {
       if (deadline !== undefined) {
         timer = setTimeout(
           () => leave(new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded while queued')),
-          Math.max(0, deadline - Date.now()),
+          safeDelay(deadline - Date.now()),
         );
       }
       s.waiters.push(waiter);

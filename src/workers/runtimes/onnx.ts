@@ -70,11 +70,13 @@ export class OnnxRuntime implements Runtime {
           'FAILED_PRECONDITION',
           `CUDA execution provider unavailable for ${options.device}: ${msg}. onnxruntime-node needs its CUDA ` +
             'binaries (install with ONNXRUNTIME_NODE_INSTALL=cuda12) and a CUDA 12 driver',
-          { cause: err },
+          { cause: err, permanent: true },
         );
       }
+      // The file is there and ORT rejects it: retrying the same file cannot succeed.
       throw new ServingError('FAILED_PRECONDITION', `Failed to load ONNX model ${path}: ${msg}`, {
         cause: err,
+        permanent: true,
       });
     }
     try {

@@ -27,10 +27,11 @@ export async function readTfjsArtifacts(dir: string): Promise<tf.io.ModelArtifac
   } catch (err) {
     throw new ServingError('FAILED_PRECONDITION', `${path} is not valid JSON: ${errorMessage(err)}`, {
       cause: err,
+      permanent: true,
     });
   }
   if (typeof json !== 'object' || json === null || json.modelTopology == null) {
-    throw new ServingError('FAILED_PRECONDITION', `${path} has no modelTopology`);
+    throw new ServingError('FAILED_PRECONDITION', `${path} has no modelTopology`, { permanent: true });
   }
   return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
     const specs: tf.io.WeightsManifestEntry[] = [];
@@ -46,7 +47,9 @@ export async function readTfjsArtifacts(dir: string): Promise<tf.io.ModelArtifac
 async function readShard(dir: string, shard: string): Promise<ArrayBuffer> {
   const path = normalize(join(dir, shard));
   if (!path.startsWith(normalize(dir) + sep)) {
-    throw new ServingError('FAILED_PRECONDITION', `Weight shard ${shard} lies outside ${dir}`);
+    throw new ServingError('FAILED_PRECONDITION', `Weight shard ${shard} lies outside ${dir}`, {
+      permanent: true,
+    });
   }
   try {
     const bytes = await readFile(path);

@@ -88,6 +88,7 @@ async function loadSavedModel(
       'FAILED_PRECONDITION',
       `${dir} is a TensorFlow SavedModel, which needs @tensorflow/tfjs-node (or -node-gpu); ` +
         'install it (npm install @tensorflow/tfjs-node) or convert the model to ONNX or TF.js',
+      { permanent: true },
     );
   }
   const node = backend.nodeModule.node;
@@ -113,6 +114,7 @@ async function loadOrFail<T>(dir: string, load: () => Promise<T>): Promise<T> {
       `Failed to load TF.js model in ${dir}: ${errorMessage(err)}`,
       {
         cause: err,
+        permanent: true,
       },
     );
   }

@@ -418,7 +418,9 @@ describe('ServableManager', () => {
   it('reports a missing base path on the model and keeps serving what it had', async () => {
     const { loader, dirs, manager } = setup();
     await manager.setModels([modelConfig('m')]);
-    assert.equal(manager.isReady(), true);
+    // Strict readiness: a listed model without an AVAILABLE version makes the server not ready.
+    assert.equal(manager.isReady(), false);
+    assert.equal(manager.isModelReady('m'), false);
     assert.deepEqual(manager.modelNames(), ['m']);
     assert.equal(manager.sourceError('m')?.code, 'NOT_FOUND');
     assert.throws(
@@ -435,6 +437,7 @@ describe('ServableManager', () => {
     await flush();
     assert.equal(manager.sourceError('m'), undefined);
     assert.deepEqual(states(manager, 'm'), ['4:AVAILABLE']);
+    assert.equal(manager.isReady(), true);
 
     dirs.paths.delete('/models/m');
     await manager.tick();
@@ -516,7 +519,8 @@ describe('ServableManager', () => {
       errorCode: 'UNKNOWN',
       errorMessage: 'bad graph',
     });
-    assert.equal(manager.isReady(), true);
+    // The only version failed: the server is not ready.
+    assert.equal(manager.isReady(), false);
     await assert.rejects(
       manager.setModels([modelConfig('m'), modelConfig('m')]),
       error('INVALID_ARGUMENT', 'Duplicate model name: m'),

@@ -33,6 +33,7 @@ function servables(key: string): ServableSource {
     modelNames: () => ['f'],
     availableVersions: () => [1],
     isReady: () => true,
+    isModelReady: () => true,
     setModels: async () => {},
     loadError: () => undefined,
   };

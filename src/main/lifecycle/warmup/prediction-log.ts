@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ServingError } from '../../../core/errors.js';
 import type { TensorProtoObject } from '../../codecs/tensor-proto.js';
-import { findProtoDir } from '../../grpc/grpc-protos.js';
 
 /** The members of PredictionLog's `log_type` oneof (protocols.md §7). */
 export const LOG_KINDS = [
@@ -44,13 +45,26 @@ const TO_OBJECT: protobuf.IConversionOptions = {
 
 let cachedType: protobuf.Type | undefined;
 
+const LOG_PROTO = 'tensorflow_serving/apis/prediction_log.proto';
+
+/** The repository's `protos/` directory (TENSORSERVE_PROTO_DIR overrides), found upwards from here. */
+function protoDir(): string {
+  const override = process.env['TENSORSERVE_PROTO_DIR'];
+  if (override) return path.resolve(override);
+  const start = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'protos', LOG_PROTO))) return path.join(dir, 'protos');
+  }
+  throw new Error(`Cannot find protos/${LOG_PROTO} above ${start}`);
+}
+
 /** tensorflow.serving.PredictionLog, loaded once from protos/. */
 export function predictionLogType(): protobuf.Type {
   if (cachedType) return cachedType;
-  const dir = findProtoDir();
+  const dir = protoDir();
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
-  root.loadSync('tensorflow_serving/apis/prediction_log.proto', { keepCase: true });
+  root.loadSync(LOG_PROTO, { keepCase: true });
   cachedType = root.lookupType('tensorflow.serving.PredictionLog');
   return cachedType;
 }

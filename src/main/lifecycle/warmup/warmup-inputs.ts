@@ -2,7 +2,7 @@ import { type DType, typedArrayCtor } from '../../../core/dtype.js';
 import { ServingError } from '../../../core/errors.js';
 import type { Signature, TensorSpec } from '../../../core/signature.js';
 import { elementCount, type Tensor, type TensorMap, zeros } from '../../../core/tensor.js';
-import type { WarmupData } from './warmup-options.js';
+import type { WarmupData } from '../../config/warmup-options.js';
 
 /**
  * Generated inputs for a declared warmup (and `make-warmup --from-signature`): one tensor

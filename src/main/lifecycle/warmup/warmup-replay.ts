@@ -1,50 +1,43 @@
 import { ServingError } from '../../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../../core/signature.js';
 import type { TensorMap } from '../../../core/tensor.js';
+import type { Platform } from '../../../workers/runtime.js';
 import { decodeTensorProto } from '../../codecs/tensor-proto.js';
-import { selectOutputs, validateInputs } from '../../serving/input-validation.js';
+import type { ExampleSignature } from '../../config/example-signatures.js';
 import type { LogKind, PredictionLogRecord, PredictRequestObject } from './prediction-log.js';
-
-/**
- * The batch scheduler as warmup uses it: the same queue and workers that serve requests,
- * addressed by the loading version's key. `deadline` is on `clock`'s scale.
- */
-export interface WarmupQueue {
-  readonly clock: { now(): number };
-  enqueue(
-    key: string,
-    req: { inputs: TensorMap; outputNames: readonly string[]; deadline?: number },
-  ): Promise<unknown>;
-}
 
 /** The version a warmup runs against (registered with the scheduler, not yet AVAILABLE). */
 export interface ReplayTarget {
-  /** The model's name, for messages. */
+  /** The model's (manager's) name, for messages. */
   readonly model: string;
+  readonly version: number;
+  readonly platform: Platform;
+  /** Its scheduler key. */
   readonly key: string;
   readonly signature: Signature;
+  /** The model's declared tf.Example signatures (Classify/Regress), if any. */
+  readonly exampleSignatures: Readonly<Record<string, ExampleSignature>> | undefined;
   readonly maxTensorElements: number;
-  /** On the queue's clock; undefined = none. */
+  /** On the scheduler's clock; undefined = none. */
   readonly deadline: number | undefined;
 }
 
-/** Replays one kind of log's request against the target; rejects with a ServingError. */
-export type LogReplayer = (request: object | undefined, target: ReplayTarget) => Promise<void>;
-
-/** Runs one set of inputs through the target's queue (the real batching and worker path). */
-export async function runInputs(
-  queue: WarmupQueue,
+/**
+ * Runs one request's tensors for the target through the real inference path (validation
+ * against the signature, the batch scheduler, the device pool) and resolves with the
+ * outputs; rejects with a ServingError. Provided by the serving layer (serving/warmup-path.ts).
+ */
+export type InputsRunner = (
   target: ReplayTarget,
   inputs: TensorMap,
   outputFilter?: readonly string[],
-): Promise<void> {
-  validateInputs(target.model, target.signature, inputs, target.maxTensorElements);
-  const outputNames = selectOutputs(target.model, target.signature, outputFilter);
-  await queue.enqueue(target.key, { inputs, outputNames, deadline: target.deadline });
-}
+) => Promise<TensorMap>;
+
+/** Replays one kind of log's request (decoded plain object) against the target. */
+export type LogReplayer = (request: object | undefined, target: ReplayTarget) => Promise<void>;
 
 /** Replays a PredictLog's PredictRequest (its model_spec may be empty: the loading version). */
-export function predictReplayer(queue: WarmupQueue): LogReplayer {
+export function predictReplayer(run: InputsRunner): LogReplayer {
   return async (request, target) => {
     const req = (request ?? {}) as PredictRequestObject;
     const signatureName = req.model_spec?.signature_name || DEFAULT_SIGNATURE_NAME;
@@ -58,7 +51,7 @@ export function predictReplayer(queue: WarmupQueue): LogReplayer {
     for (const [name, proto] of Object.entries(req.inputs ?? {})) {
       inputs[name] = decodeTensorProto(name, proto, { maxElements: target.maxTensorElements });
     }
-    await runInputs(queue, target, inputs, req.output_filter);
+    await run(target, inputs, req.output_filter);
   };
 }
 

@@ -2,18 +2,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, isServingErrorLike, ServingError } from '../../../core/errors.js';
 import type { Signature } from '../../../core/signature.js';
+import type { Platform } from '../../../workers/runtime.js';
+import type { ExampleSignature } from '../../config/example-signatures.js';
+import { WARMUP_FILE, type WarmupOptions } from '../../config/warmup-options.js';
 import { type LifecycleLogger, silentLogger } from '../logger.js';
 import { decodePredictionLog, type LogKind, type PredictionLogRecord } from './prediction-log.js';
 import { readTfRecords } from './tfrecord.js';
 import { generateInputs } from './warmup-inputs.js';
-import { WARMUP_FILE, type WarmupOptions } from './warmup-options.js';
 import {
+  type InputsRunner,
   type LogReplayer,
   predictReplayer,
   type ReplayTarget,
   replayRecord,
-  runInputs,
-  type WarmupQueue,
 } from './warmup-replay.js';
 
 /** A version just registered with the scheduler, about to become AVAILABLE. */
@@ -23,7 +24,9 @@ export interface WarmupTarget {
   readonly versionDir: string;
   /** Its scheduler key. */
   readonly key: string;
+  readonly platform: Platform;
   readonly signature: Signature;
+  readonly exampleSignatures?: Readonly<Record<string, ExampleSignature>>;
   readonly options: WarmupOptions;
 }
 
@@ -39,7 +42,10 @@ export interface WarmupResult {
 export type WarmupObserver = (target: WarmupTarget, result: WarmupResult, code: string) => void;
 
 export interface WarmupRunnerOptions {
-  readonly queue: WarmupQueue;
+  /** The real inference path (serving/warmup-path.ts). */
+  readonly run: InputsRunner;
+  /** The scheduler's clock: deadlines are on its scale. */
+  readonly clock: { now(): number };
   /** server.limits.max_tensor_elements: warmup tensors obey the request limits. */
   readonly maxTensorElements: number;
   /**
@@ -67,7 +73,7 @@ export class WarmupRunner {
   private readonly logger: LifecycleLogger;
 
   constructor(private readonly opts: WarmupRunnerOptions) {
-    this.replayers = { ...opts.replayers, predict_log: predictReplayer(opts.queue) };
+    this.replayers = { ...opts.replayers, predict_log: predictReplayer(opts.run) };
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -76,11 +82,14 @@ export class WarmupRunner {
     const o = target.options;
     const fields = { model: target.model, version: target.version };
     if (!o.enabled) return { source: 'disabled', requests: 0, millis: 0 };
-    const clock = this.opts.queue.clock;
+    const clock = this.opts.clock;
     const replay: ReplayTarget = {
       model: target.model,
+      version: target.version,
+      platform: target.platform,
       key: target.key,
       signature: target.signature,
+      exampleSignatures: target.exampleSignatures,
       maxTensorElements: this.opts.maxTensorElements,
       deadline: o.timeoutMs > 0 ? clock.now() + o.timeoutMs : undefined,
     };
@@ -129,7 +138,7 @@ export class WarmupRunner {
     const logs: PredictionLogRecord[] = records.map((r, i) => decodePredictionLog(r, `${what}: record ${i}`));
     for (let i = 0; i < logs.length; i++) {
       for (let k = 0; k < target.options.iterations; k++) {
-        await step(replay, this.opts.queue.clock.now(), `${what}: record ${i}`, () =>
+        await step(replay, this.opts.clock.now(), `${what}: record ${i}`, () =>
           replayRecord(logs[i], replay, this.replayers),
         );
         counter.requests++;
@@ -149,7 +158,7 @@ export class WarmupRunner {
       for (const batchSize of sizes) {
         const where = `declared warmup ${i} (batch size ${batchSize}) of model '${target.model}' version ${target.version}`;
         for (let k = 0; k < d.count; k++) {
-          await step(replay, this.opts.queue.clock.now(), where, async () => {
+          await step(replay, this.opts.clock.now(), where, async () => {
             const inputs = generateInputs({
               signature: target.signature,
               batchSize,
@@ -157,7 +166,7 @@ export class WarmupRunner {
               dims: d.dims,
               where,
             });
-            await runInputs(this.opts.queue, replay, inputs);
+            await this.opts.run(replay, inputs);
           });
           counter.requests++;
         }

@@ -3,10 +3,10 @@ import type { TensorMap } from '../../../core/tensor.js';
 import { readJsonBody } from '../../codecs/json-body.js';
 import { encodeTensorProto, type TensorProtoObject } from '../../codecs/tensor-proto.js';
 import { decodePredictRequest, hasIntegerInputs } from '../../codecs/tfs-predict-request.js';
+import type { WarmupData } from '../../config/warmup-options.js';
 import { encodePredictLog } from './prediction-log.js';
 import { encodeTfRecords } from './tfrecord.js';
 import { generateInputs } from './warmup-inputs.js';
-import type { WarmupData } from './warmup-options.js';
 
 /** Limits for sample request files (generous: they are the operator's own files). */
 const SAMPLE_LIMITS = { maxDepth: 64, maxElements: 64 * 1024 * 1024 };

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { makeWarmup } from '../../../../scripts/make-warmup.js';
 import { decodeTensorProto } from '../../../../src/main/codecs/tensor-proto.js';
+import { WARMUP_FILE } from '../../../../src/main/config/warmup-options.js';
 import { decodePredictionLog } from '../../../../src/main/lifecycle/warmup/prediction-log.js';
 import { readTfRecords } from '../../../../src/main/lifecycle/warmup/tfrecord.js';
-import { WARMUP_FILE } from '../../../../src/main/lifecycle/warmup/warmup-options.js';
 import { copyVersion } from '../../../fixtures/test-server.js';
 
 function inputsOf(file: string) {

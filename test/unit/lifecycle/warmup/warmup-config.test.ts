@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { ServingError } from '../../../../src/core/errors.js';
 import type { Signature } from '../../../../src/core/signature.js';
 import { buildConfig } from '../../../../src/main/config/load-config.js';
+import { DEFAULT_WARMUP } from '../../../../src/main/config/warmup-options.js';
 import { generateInputs } from '../../../../src/main/lifecycle/warmup/warmup-inputs.js';
-import { DEFAULT_WARMUP } from '../../../../src/main/lifecycle/warmup/warmup-options.js';
 
 describe('warmup config (YAML)', () => {
   it('defaults follow TF Serving: on, one pass, at most 1000 records', () => {

@@ -1,0 +1,100 @@
+import { constants as http2 } from 'node:http2';
+import type { Server as NetServer, Socket } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import type { GrpcConnectionSettings } from '../config/connection-config.js';
+import type { ConnectionBudget } from '../net/connection-budget.js';
+import { clampGrpcTimeout } from '../net/deadline-cap.js';
+
+/** grpc-js channel options for HTTP/2 connection management; 0 in the settings = off (omitted). */
+export function grpcConnectionOptions(s: GrpcConnectionSettings): grpc.ServerOptions {
+  const options: Record<string, number> = {};
+  const set = (key: string, value: number) => {
+    if (value > 0) options[key] = value;
+  };
+  set('grpc.max_connection_idle_ms', s.maxConnectionIdleMs);
+  set('grpc.max_connection_age_ms', s.maxConnectionAgeMs);
+  set('grpc.max_connection_age_grace_ms', s.maxConnectionAgeGraceMs);
+  set('grpc.keepalive_time_ms', s.keepaliveTimeMs);
+  set('grpc.keepalive_timeout_ms', s.keepaliveTimeoutMs);
+  return options;
+}
+
+interface SessionLike {
+  readonly socket: Socket | null;
+  goaway(code: number, lastStreamID: number, opaqueData: Buffer): void;
+  close(): void;
+  destroy(): void;
+}
+
+/**
+ * What the gRPC front end adds to grpc-js at the connection level, on each of its bound HTTP/2
+ * servers: every TCP connection is tracked (so the shutdown deadline can destroy even ones that
+ * never sent a byte), counted against the shared connection cap (over it, the client gets a
+ * GOAWAY ENHANCE_YOUR_CALM before any stream and the connection closes), and every
+ * `grpc-timeout` is clamped to `maxDeadlineMs` before grpc-js reads it (grpc-js wraps values of
+ * about 25 days or more into an instant DEADLINE_EXCEEDED).
+ *
+ * grpc-js exposes no hook for this: it reaches its HTTP/2 servers through the `http2Servers`
+ * field (grpc-js 1.10 to 1.14). Should a later grpc-js drop that field, `attach` returns false
+ * (the server logs it) and grpc-js's own forceShutdown is the only deadline left.
+ */
+export class GrpcConnections {
+  readonly #sockets = new Set<Socket>();
+  readonly #overLimit = new WeakSet<Socket>();
+
+  constructor(
+    private readonly budget: ConnectionBudget | undefined,
+    private readonly maxDeadlineMs: number,
+  ) {}
+
+  /** Hooks into the bound servers of `server` (call after bindAsync). False when grpc-js hides them. */
+  attach(server: grpc.Server): boolean {
+    const servers = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
+    if (!(servers instanceof Map)) return false;
+    for (const h2 of servers.keys()) this.#attachTo(h2);
+    return true;
+  }
+
+  /** Open TCP connections. */
+  get open(): number {
+    return this.#sockets.size;
+  }
+
+  /** Destroys every open connection (the drain deadline); returns how many there were. */
+  destroyAll(): number {
+    const n = this.#sockets.size;
+    for (const socket of this.#sockets) socket.destroy();
+    return n;
+  }
+
+  #attachTo(h2: NetServer): void {
+    h2.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      const counted = this.budget === undefined || this.budget.tryTake();
+      if (!counted) this.#overLimit.add(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        if (counted) this.budget?.release();
+      });
+    });
+    h2.prependListener('session', (session: SessionLike) => {
+      const socket = session.socket;
+      const tcp = (socket as { _parent?: Socket | null } | null)?._parent ?? socket;
+      if (tcp === null || !this.#overLimit.has(tcp)) return;
+      try {
+        session.goaway(http2.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from('too many connections'));
+        session.close();
+      } catch {
+        session.destroy();
+      }
+      setTimeout(() => session.destroy(), 1000).unref();
+    });
+    h2.prependListener(
+      'stream',
+      (_stream: unknown, headers: Record<string, string | string[] | undefined>) => {
+        const value = headers['grpc-timeout'];
+        if (typeof value === 'string') headers['grpc-timeout'] = clampGrpcTimeout(value, this.maxDeadlineMs);
+      },
+    );
+  }
+}
