@@ -256,8 +256,8 @@ export class ServableManager {
   }
 
   /**
-   * True when `name` loads on demand and the selector names a wanted version that is not
-   * AVAILABLE and whose last load did not fail: a request would load it. Never throws.
+   * True when `name` loads on demand and the selector names a wanted version: a request would
+   * load it (also after a failed load, which the next request tries again). Never throws.
    */
   loadableOnDemand(name: string, selector: VersionSelector): boolean {
     const model = this.models.get(name);
@@ -269,7 +269,8 @@ export class ServableManager {
           : selector.kind === 'label'
             ? model.labels[selector.label]
             : model.latestWanted();
-      return version !== undefined && model.wants(version) && model.versionState(version) !== 'error';
+      // A failed on-demand load is tried again by the next request: not a reason to be unready.
+      return version !== undefined && model.wants(version);
     } catch {
       return false;
     }
@@ -370,20 +371,30 @@ export class ServableManager {
    * Server readiness (TF Serving and Triton's strict readiness): true while every model in the
    * current list has at least one AVAILABLE version, until close(). A model still loading,
    * failed, or whose versions are all gone makes the server not ready. An empty list is ready
-   * once setModels() has been called.
+   * once setModels() has been called. On-demand models (issue 12) do not need to be resident:
+   * one counts as ready while it has a version on disk that a request would load, so neither
+   * START nor an eviction takes the server out of a load balancer.
    */
   isReady(): boolean {
     if (this.closed || !this.listApplied) return false;
     for (const model of this.models.values()) {
-      if (model.config !== undefined && model.available().length === 0) return false;
+      if (model.config !== undefined && !this.modelServable(model)) return false;
     }
     return true;
   }
 
-  /** True when `name` is in the model list and has an AVAILABLE version. Never throws. */
+  /**
+   * True when `name` is in the model list and has an AVAILABLE version, or loads on demand
+   * and a request would load its latest version. Never throws.
+   */
   isModelReady(name: string): boolean {
     const model = this.models.get(name);
-    return !this.closed && model?.config !== undefined && model.available().length > 0;
+    return !this.closed && model?.config !== undefined && this.modelServable(model);
+  }
+
+  private modelServable(model: ModelVersions): boolean {
+    if (model.available().length > 0) return true;
+    return model.loadsOnDemand && this.loadableOnDemand(model.name, { kind: 'latest' });
   }
 
   /** True once the first setModels() has settled (every initial version AVAILABLE or failed). */
