@@ -14,7 +14,9 @@ export function safeDelay(ms: number): number {
 export type TimerHandle = unknown;
 
 /**
- * Time source of the batch scheduler, injectable so tests can step time by hand.
+ * The one time source of the server, injectable so tests can step time by hand: the batch
+ * scheduler (deadlines, batch timeouts), the lifecycle (source polls, load retries) and
+ * tenancy's token buckets (which read only `now`) all take one.
  * `now()` is in milliseconds on the Date.now() epoch scale (fractional allowed): request
  * deadlines are compared against it. `setTimer` calls `cb` once, about `ms` from now;
  * `clearTimer` cancels it (a no-op for a fired or cleared timer).
@@ -29,5 +31,15 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   setTimer: (cb, ms) => setTimeout(cb, safeDelay(ms)),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The wall clock of the lifecycle: `now()` is Date.now() (version states and retries are
+ * reported in wall time). Its timers keep the process alive (a pending load retry must finish).
+ */
+export const wallClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (cb, ms) => setTimeout(cb, Math.max(0, ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
 import { TenantFairPolicy } from '../batching/tenant-fair-policy.js';
+import type { CallerIdentity } from '../core/caller-identity.js';
 import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import { ConfigWatcher } from './config/config-watcher.js';
@@ -25,12 +26,11 @@ import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
-import { ConnectionBudget, effectiveMaxConnections } from './net/connection-budget.js';
+import { ConnectionBudget, effectiveMaxConnections, readFdSoftLimit } from './net/connection-budget.js';
 import { registerKServeRoutes } from './rest/kserve-routes.js';
 import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
-import type { CallerIdentity } from './serving/inference-core.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
 import { PredictionService } from './serving/prediction-service.js';
 import { exampleReplayers, warmupInputsRunner } from './serving/warmup-path.js';
@@ -188,7 +188,7 @@ export class TensorServe {
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
     this.configured = config.models.map((m) => this.tenancy.toManaged(m));
-    const cap = effectiveMaxConnections(config.connections.maxConnections);
+    const cap = effectiveMaxConnections(config.connections.maxConnections, readFdSoftLimit());
     if (cap.lowered) {
       logger.warn(
         {

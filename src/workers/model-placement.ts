@@ -1,6 +1,6 @@
 import { ServingError } from '../core/errors.js';
+import { PLATFORMS, type Platform } from '../core/platform.js';
 import type { Signature } from '../core/signature.js';
-import { PLATFORMS, type Platform } from './runtime.js';
 import type { ModelDescriptor } from './worker-protocol.js';
 
 /** Where and how to load one model version on a device. */

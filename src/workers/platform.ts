@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, ServingError } from '../core/errors.js';
-import type { Platform } from './runtime.js';
+import type { Platform } from '../core/platform.js';
 
 /** The file that marks each platform's version directory, in the order they are looked for. */
 export const PLATFORM_MARKERS: readonly { readonly file: string; readonly platform: Platform }[] = [

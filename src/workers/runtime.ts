@@ -1,10 +1,6 @@
+import type { Platform } from '../core/platform.js';
 import type { Signature } from '../core/signature.js';
 import type { TensorMap } from '../core/tensor.js';
-
-/** How a version directory is served. `tensorflow` is a SavedModel (needs tfjs-node). */
-export type Platform = 'onnx' | 'tfjs' | 'tensorflow';
-
-export const PLATFORMS: readonly Platform[] = ['onnx', 'tfjs', 'tensorflow'];
 
 export interface LoadOptions {
   /** Device name, `cpu` or `cuda:N`. */

@@ -1,7 +1,7 @@
 import type { BatchTimings } from '../batching/executor.js';
 import type { ErrorCode } from '../core/errors.js';
+import type { Platform } from '../core/platform.js';
 import type { Signature } from '../core/signature.js';
-import type { Platform } from './runtime.js';
 import type { WireTensorMap } from './tensor-transfer.js';
 
 /**

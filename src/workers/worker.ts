@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { errorMessage, isServingErrorLike, ServingError } from '../core/errors.js';
-import type { LoadedModel, Platform, Runtime } from './runtime.js';
+import type { Platform } from '../core/platform.js';
+import type { LoadedModel, Runtime } from './runtime.js';
 import { prepareTransfer, receiveTransfer } from './tensor-transfer.js';
 import { setConsoleLogLevel } from './worker-log.js';
 import type {

@@ -6,9 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import protobuf from 'protobufjs';
+import { findProtoDir } from '../../src/main/codecs/proto-dir.js';
 import { buildConfig } from '../../src/main/config/load-config.js';
 import { loadModelServerConfigFile } from '../../src/main/config/model-server-config.js';
-import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
+import { loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { TensorServe } from '../../src/main/server.js';
 import { expected, NO_FP16, rawOf, SAMPLES, type Sample, valuesOfRaw } from '../fixtures/dtype-samples.js';
 import {

@@ -6,18 +6,16 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { ServingError } from '../../src/core/errors.js';
+import type { ModelMetadataResult } from '../../src/core/model-metadata.js';
 import { DEFAULT_SIGNATURE_NAME, PREDICT_METHOD, type Signature } from '../../src/core/signature.js';
 import type { TensorMap } from '../../src/core/tensor.js';
+import type { VersionSelector } from '../../src/core/version-selector.js';
+import type { VersionStatus } from '../../src/core/version-status.js';
+import { findProtoDir } from '../../src/main/codecs/proto-dir.js';
 import type { ModelConfig } from '../../src/main/config/model-config.js';
-import { findProtoDir, loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
+import { loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
-import type { VersionSelector, VersionStatus } from '../../src/main/lifecycle/servable.js';
-import type {
-  InferenceCore,
-  ModelMetadataResult,
-  PredictCall,
-  PredictResult,
-} from '../../src/main/serving/inference-core.js';
+import type { InferenceCore, PredictCall, PredictResult } from '../../src/main/serving/inference-core.js';
 
 const SIGNATURE: Signature = {
   inputs: [{ name: 'x', dtype: 'float32', shape: [-1] }],

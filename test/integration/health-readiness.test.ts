@@ -172,4 +172,45 @@ describe('truthful health: the ports listen at once, ready only when every model
     await ts.close();
     ts = undefined;
   });
+  it('HandleReloadConfigRequest answers by its deadline with the state so far while a model loads', async () => {
+    ts = await startTestServer(
+      { server: {}, devices: { cpu: { workers: 1, intra_op_threads: 1 } } },
+      FAKE_RUNTIME,
+    );
+    const models = grpcClient('tensorflow.serving.ModelService', ts.grpcAddress);
+    try {
+      const request = {
+        config: {
+          model_config_list: {
+            config: [{ name: 'slow', base_path: fakeModel({ loadDelayMs: 4000 }), model_platform: 'onnx' }],
+          },
+        },
+      };
+      const res = await new Promise<{ status: { error_code: string; error_message: string } }>(
+        (resolve, reject) =>
+          models.HandleReloadConfigRequest(
+            request,
+            new grpc.Metadata(),
+            { deadline: Date.now() + 1500 },
+            (err: grpc.ServiceError | null, r: { status: { error_code: string; error_message: string } }) =>
+              err ? reject(err) : resolve(r),
+          ),
+      );
+      assert.equal(res.status.error_code, 'UNAVAILABLE');
+      assert.match(res.status.error_message, /still in progress/);
+      assert.match(res.status.error_message, /slow: version 1 (START|LOADING)/);
+      // The reload goes on and completes.
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        ready = (await getJson(`${ts.restUrl}/v2/models/slow/ready`)).status === 200;
+        if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(ready, 'the reload did not complete after the answer');
+    } finally {
+      models.close();
+    }
+    await ts.close();
+    ts = undefined;
+  });
 });

@@ -1,6 +1,6 @@
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
+import type { Platform } from '../../core/platform.js';
 import type { TensorSpec } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
-import type { ModelMetadataResult } from '../serving/inference-core.js';
 import { type KServeDatatype, kserveDatatype } from './kserve-dtype.js';
 
 /**

@@ -1,6 +1,6 @@
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { TensorSpec } from '../../core/signature.js';
-import type { VersionStatus } from '../lifecycle/servable.js';
-import type { ModelMetadataResult } from '../serving/inference-core.js';
+import type { VersionStatus } from '../../core/version-status.js';
 import { tfDataTypeName } from './tf-dtype.js';
 
 /**

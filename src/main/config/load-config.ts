@@ -3,8 +3,6 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
-import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
-import { checkModelTenancy } from '../tenancy/namespace.js';
 import { ConfigError, formatAjvError } from './config-error.js';
 import {
   buildConnections,
@@ -12,8 +10,10 @@ import {
   type RawGrpcConnections,
   resolveShutdownDelay,
 } from './connection-config.js';
-import { buildExampleSignatures, type RawExampleSignature } from './example-signatures.js';
+import { buildExampleSignatures } from './example-signatures.js';
 import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
+import { checkModelTenancy } from './model-names.js';
+import type { ModelDefaults, RawBatching, RawConfig, RawModel, RawPolicy } from './raw-config.js';
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
 import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
@@ -21,98 +21,6 @@ import { DEFAULT_WARMUP, type WarmupOptions } from './warmup-options.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validateSchema = ajv.compile(serverConfigSchema);
-
-/* The raw (validated) YAML shapes. */
-type RawBatching = Partial<Record<string, unknown>> & {
-  max_batch_size?: number;
-  batch_timeout_micros?: number;
-  max_enqueued_batches?: number;
-  num_batch_threads?: number;
-  allowed_batch_sizes?: number[];
-  pad_variable_length_inputs?: boolean;
-  enable_large_batch_splitting?: boolean;
-  max_execution_batch_size?: number;
-  max_queue_size?: number;
-  default_queue_timeout_micros?: number;
-};
-type RawWarmupDecl = {
-  batch_sizes?: number[];
-  data?: 'zero' | 'random';
-  count?: number;
-  dims?: Record<string, number[]>;
-};
-type RawPolicy = { latest?: { num_versions?: number }; all?: object; specific?: { versions: number[] } };
-export interface RawModel {
-  name: string;
-  base_path: string;
-  platform?: 'onnx' | 'tfjs' | 'tensorflow';
-  version_policy?: RawPolicy;
-  version_labels?: Record<string, number>;
-  device?: string;
-  instances?: number;
-  batching?: RawBatching;
-  load_retries?: number;
-  load_retry_interval_ms?: number;
-  tenant?: string;
-  load_on_demand?: boolean;
-  idle_unload_seconds?: number;
-  cold_start_timeout_ms?: number;
-  signatures?: Record<string, RawExampleSignature>;
-  enable_model_warmup?: boolean;
-  num_request_iterations_for_warmup?: number;
-  max_warmup_records?: number;
-  warmup_timeout_ms?: number;
-  warmup?: RawWarmupDecl[];
-  transition_policy?: TransitionPolicyName;
-}
-/** The `model_defaults` section: what models inherit when they do not say. */
-export type ModelDefaults = Omit<
-  RawModel,
-  'name' | 'base_path' | 'platform' | 'version_labels' | 'tenant' | 'signatures'
->;
-
-interface RawConfig {
-  server: {
-    host: string;
-    rest_api_port: number;
-    grpc_port: number;
-    file_system_poll_wait_seconds: number;
-    model_config_file_poll_wait_seconds: number;
-    config_file_poll_wait_seconds: number;
-    default_request_timeout_ms: number;
-    drain_timeout_ms: number;
-    shutdown_delay_ms?: number;
-    connections: RawConnections;
-    grpc: RawGrpcConnections;
-    log_level: string;
-    access_log_sample_rate: number;
-    limits: {
-      max_body_bytes: number;
-      max_json_depth: number;
-      max_tensor_elements: number;
-      max_grpc_message_bytes: number;
-      max_queued_requests: number;
-    };
-    prometheus: { enable: boolean; path: string };
-    tls?: { cert: string; key: string; ca?: string; require_client_cert: boolean };
-  };
-  devices: Record<
-    string,
-    {
-      workers?: number;
-      intra_op_threads?: number;
-      inter_op_threads?: number;
-      memory_budget_bytes?: number;
-      memory_measurement?: 'runtime' | 'estimate';
-    }
-  >;
-  model_defaults: ModelDefaults;
-  models: RawModel[];
-  tenants: unknown[];
-  admin_keys?: unknown[];
-  admin_client_cert_subjects?: unknown[];
-  metrics_keys?: unknown[];
-}
 
 /** Defaults a model takes when neither it nor `model_defaults` says otherwise. */
 export const MODEL_DEFAULTS = {

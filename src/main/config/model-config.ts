@@ -1,8 +1,10 @@
 import type { BatchingOptions } from '../../batching/batching-options.js';
-import type { Platform } from '../../workers/runtime.js';
-import type { TransitionPolicyName } from '../lifecycle/transition-policy.js';
+import type { Platform } from '../../core/platform.js';
 import type { ExampleSignature } from './example-signatures.js';
 import type { WarmupOptions } from './warmup-options.js';
+
+/** How a new version of a model replaces an old one (YAML `transition_policy`). */
+export type TransitionPolicyName = 'availability-preserving' | 'resource-preserving';
 
 /** Which versions of a model should be served (TF Serving's ServableVersionPolicy). */
 export type VersionPolicy =

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServingError } from '../../core/errors.js';
 import { ConfigError } from './config-error.js';
-import { buildModel, deepFreeze, type ModelDefaults } from './load-config.js';
+import { buildModel, deepFreeze } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 import {
   type ModelConfigObject,
@@ -10,6 +10,7 @@ import {
   type ModelSettings,
   modelServerConfigToModels,
 } from './model-server-objects.js';
+import type { ModelDefaults } from './raw-config.js';
 import { parseTextProto, type TextMessage, type TextValue } from './text-proto.js';
 
 /**

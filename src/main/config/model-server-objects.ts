@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { ServingError } from '../../core/errors.js';
-import { PLATFORMS, type Platform } from '../../workers/runtime.js';
+import { PLATFORMS, type Platform } from '../../core/platform.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 
 /** `tensorflow.serving.ModelServerConfig` as proto-loader hands it over (the subset we read). */

@@ -1,6 +1,6 @@
 import type { ConnectionSettings } from './connection-config.js';
-import type { ModelDefaults } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
+import type { ModelDefaults } from './raw-config.js';
 import type { TenancyConfig } from './tenant-config.js';
 
 /** One device pool: `cpu` or `cuda:N`. */

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { safeDelay } from '../../core/clock.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 import type { Credentials } from '../tenancy/authenticator.js';
 
 /** What a handler learns about its call besides the request message. */

@@ -30,7 +30,7 @@ interface SessionLike {
  * What the gRPC front end adds to grpc-js at the connection level, on each of its bound HTTP/2
  * servers: every TCP connection is tracked (so the shutdown deadline can destroy even ones that
  * never sent a byte), counted against the shared connection cap (over it, the client gets a
- * GOAWAY ENHANCE_YOUR_CALM before any stream and the connection closes), and every
+ * GOAWAY REFUSED_STREAM before any stream (grpc-js clients see UNAVAILABLE) and the connection closes), and every
  * `grpc-timeout` is clamped to `maxDeadlineMs` before grpc-js reads it (grpc-js wraps values of
  * about 25 days or more into an instant DEADLINE_EXCEEDED).
  *
@@ -40,7 +40,8 @@ interface SessionLike {
  */
 export class GrpcConnections {
   readonly #sockets = new Set<Socket>();
-  readonly #overLimit = new WeakSet<Socket>();
+  /** Over-limit connections by `address:port` (an HTTP/2 session's socket is a proxy, not the TCP socket). */
+  readonly #overLimit = new Set<string>();
 
   constructor(
     private readonly budget: ConnectionBudget | undefined,
@@ -68,21 +69,23 @@ export class GrpcConnections {
   }
 
   #attachTo(h2: NetServer): void {
-    h2.on('connection', (socket: Socket) => {
+    // Prepended: Node creates (and announces) the session inside its own 'connection' listener.
+    h2.prependListener('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       const counted = this.budget === undefined || this.budget.tryTake();
-      if (!counted) this.#overLimit.add(socket);
+      const key = peerKey(socket);
+      if (!counted) this.#overLimit.add(key);
       socket.once('close', () => {
         this.#sockets.delete(socket);
         if (counted) this.budget?.release();
+        else this.#overLimit.delete(key);
       });
     });
     h2.prependListener('session', (session: SessionLike) => {
       const socket = session.socket;
-      const tcp = (socket as { _parent?: Socket | null } | null)?._parent ?? socket;
-      if (tcp === null || !this.#overLimit.has(tcp)) return;
+      if (socket === null || !this.#overLimit.has(peerKey(socket))) return;
       try {
-        session.goaway(http2.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from('too many connections'));
+        session.goaway(http2.NGHTTP2_REFUSED_STREAM, 0, Buffer.from('too many connections'));
         session.close();
       } catch {
         session.destroy();
@@ -97,4 +100,8 @@ export class GrpcConnections {
       },
     );
   }
+}
+
+function peerKey(socket: { remoteAddress?: string; remotePort?: number }): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir } from '../codecs/proto-dir.js';
 
 /** The service files tensorserve serves, relative to the `protos/` directory. */
 export const PROTO_FILES: readonly string[] = [
@@ -28,24 +29,6 @@ export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
   objects: true,
   oneofs: true,
 });
-
-/**
- * Finds the repository's `protos/` directory by walking up from this module, so it works
- * from `src/` (ts runners) and from any build output directory (`dist/`, `.build/x/`).
- * `TENSORSERVE_PROTO_DIR` overrides the search.
- */
-export function findProtoDir(start = path.dirname(fileURLToPath(import.meta.url))): string {
-  const override = process.env['TENSORSERVE_PROTO_DIR'];
-  if (override) return path.resolve(override);
-  let dir = start;
-  for (;;) {
-    const candidate = path.join(dir, 'protos');
-    if (existsSync(path.join(candidate, 'tensorflow_serving', 'apis', 'predict.proto'))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the protos/ directory above ${start}`);
-    dir = parent;
-  }
-}
 
 export interface LoadedProtos {
   readonly protoDir: string;

@@ -1,8 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import { decodeInferInputs, encodeInferOutputs, type InferInputTensorObject } from '../codecs/kserve-grpc.js';
 import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import type { GrpcCodecOptions } from './tf-prediction-service.js';

@@ -1,5 +1,5 @@
 import { ServingError } from '../../core/errors.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 
 /** `tensorflow.serving.ModelSpec` as proto-loader hands it over. */
 export interface ModelSpecObject {

@@ -1,6 +1,6 @@
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { TensorSpec } from '../../core/signature.js';
 import { tfDataTypeName } from '../codecs/tf-dtype.js';
-import type { ModelMetadataResult } from '../serving/inference-core.js';
 
 /** type_url of the Any in GetModelMetadataResponse.metadata["signature_def"]. */
 export const SIGNATURE_DEF_MAP_TYPE_URL = 'type.googleapis.com/tensorflow.serving.SignatureDefMap';

@@ -1,4 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
+import { safeDelay } from '../../core/clock.js';
 import { ERROR_CODES, MAX_CLIENT_MESSAGE, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
 import {
@@ -6,7 +8,7 @@ import {
   type ModelSettings,
   modelServerConfigToModels,
 } from '../config/model-server-objects.js';
-import type { CallerIdentity, InferenceCore } from '../serving/inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, selectorOf } from './model-spec.js';
 
@@ -52,7 +54,9 @@ export function modelServiceHandlers(
         }
         const models = modelServerConfigToModels(req.config, reload.modelSettings, reload.baseDir);
         try {
-          await core.reloadModels(models);
+          const settled = await withinDeadline(core.reloadModels(models), ctx.deadline, ctx.signal);
+          // The call's deadline comes first: answer with the state so far; the reload goes on.
+          if (!settled) return { status: unsettledStatus(core, models, ctx.caller) };
         } catch (err) {
           // A refused reload (a label on a version that is not available) is the answer's status.
           const e = ServingError.from(err);
@@ -87,4 +91,69 @@ function reloadStatus(
     .map(({ name, err }) => (err.message.includes(name) ? err.message : `Model ${name}: ${err.message}`))
     .join('; ');
   return { error_code: failures[0].err.code, error_message: message.slice(0, MAX_CLIENT_MESSAGE) };
+}
+
+/** Time kept before a call's deadline to send the answer. */
+const ANSWER_MARGIN_MS = 200;
+
+/**
+ * Resolves true when `work` settles first (rejecting as it does), false when the call's
+ * deadline (less ANSWER_MARGIN_MS, or a tenth of the time left when that is shorter) or its
+ * cancellation comes first. Without a deadline it simply waits for `work`.
+ */
+async function withinDeadline(
+  work: Promise<void>,
+  deadline: number | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (deadline === undefined) {
+    await work;
+    return true;
+  }
+  const left = deadline - Date.now();
+  const wait = Math.max(0, left - Math.min(ANSWER_MARGIN_MS, left / 10));
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), safeDelay(wait));
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // A reload that fails after the answer was sent is the server's to log, not an unhandled rejection.
+  work.catch(() => {});
+  try {
+    return await Promise.race([work.then(() => true as const), cut]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The answer of a reload still going on at the call's deadline: UNAVAILABLE ("retry the status
+ * later"), naming every model not yet served as configured with its versions' states and last
+ * errors (a version retrying shows its last load error).
+ */
+function unsettledStatus(
+  core: InferenceCore,
+  models: readonly ModelConfig[],
+  caller: CallerIdentity | undefined,
+): { error_code: string; error_message: string } {
+  const pending: string[] = [];
+  for (const m of models) {
+    let states: string;
+    try {
+      const statuses = core.modelStatus(m.name, undefined, caller);
+      if (statuses.some((v) => v.state === 'AVAILABLE') && core.modelLoadError(m.name, caller) === undefined)
+        continue;
+      states = statuses
+        .map((v) => `version ${v.version} ${v.state}${v.errorMessage ? ` (${v.errorMessage})` : ''}`)
+        .join(', ');
+    } catch (err) {
+      states = ServingError.from(err).message;
+    }
+    pending.push(`${m.name}: ${states}`);
+  }
+  const message = `The reload is still in progress at the call's deadline; not yet served as configured: ${pending.join('; ')}`;
+  return { error_code: 'UNAVAILABLE', error_message: message.slice(0, MAX_CLIENT_MESSAGE) };
 }

@@ -1,8 +1,8 @@
+import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
-import type { LifecycleClock, LifecycleTimer } from './clock.js';
+import type { VersionState, VersionStatus } from '../../core/version-status.js';
 import { type LoadedVersion, loadError } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
-import type { VersionState, VersionStatus } from './servable.js';
 
 /**
  * Internal states of one version (TF Serving's LoaderHarness states, condensed).
@@ -64,7 +64,7 @@ export interface HarnessOptions {
   /** Attempts after the first failure (TF Serving's max_num_load_retries). */
   readonly loadRetries: number;
   readonly loadRetryIntervalMs: number;
-  readonly clock: LifecycleClock;
+  readonly clock: Clock;
   /** Called synchronously after every transition. Must not throw. */
   readonly onTransition?: (harness: LoaderHarness, from: HarnessState) => void;
   readonly logger?: LifecycleLogger;
@@ -86,7 +86,7 @@ export class LoaderHarness {
   private attemptCount = 0;
   private lastLoadMillis: number | undefined;
   private cancelRequested = false;
-  private retryTimer: { handle: LifecycleTimer; resume: (go: boolean) => void } | undefined;
+  private retryTimer: { handle: TimerHandle; resume: (go: boolean) => void } | undefined;
   private readonly logger: LifecycleLogger;
 
   constructor(private readonly options: HarnessOptions) {

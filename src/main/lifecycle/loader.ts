@@ -1,6 +1,6 @@
 import { errorMessage, isServingErrorLike, ServingError } from '../../core/errors.js';
+import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
 import type { ModelConfig } from '../config/model-config.js';
 
 /** What a successful load hands back to the manager; becomes part of every ServableHandle. */

@@ -1,16 +1,19 @@
+import { type Clock, type TimerHandle, wallClock } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
-import type { ModelConfig } from '../config/model-config.js';
-import { type LifecycleClock, type LifecycleTimer, systemLifecycleClock } from './clock.js';
+import { servableNotFound } from '../../core/servable-errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from '../../core/version-status.js';
+import type { ModelConfig, TransitionPolicyName } from '../config/model-config.js';
 import type { VersionLoader } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
 import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
 import { OfflineMetadata, type OfflineSignature } from './offline-metadata.js';
 import type { ResidencyEvent } from './on-demand-state.js';
 import { type ColdStartBounds, waitForResident } from './resident-wait.js';
-import type { ServableHandle, VersionSelector, VersionStatus } from './servable.js';
-import { labelNotAvailable, labelVersion, selectStatuses, servableNotFound } from './servable-lookup.js';
+import type { ServableHandle } from './servable.js';
+import { labelNotAvailable, labelVersion, selectStatuses } from './servable-lookup.js';
 import { FileSystemSource, type ListDir } from './source.js';
-import { TRANSITION_POLICIES, type TransitionPolicyName } from './transition-policy.js';
+import { TRANSITION_POLICIES } from './transition-policy.js';
 
 export type { VersionChangeEvent } from './model-versions.js';
 
@@ -18,7 +21,7 @@ export interface ServableManagerOptions {
   readonly loader: VersionLoader;
   /** Source poll period for `start()`; 0 or less: no periodic polling (only setModels/tick poll). */
   readonly pollIntervalMs: number;
-  readonly clock?: LifecycleClock;
+  readonly clock?: Clock;
   readonly logger?: LifecycleLogger;
   /** Default availability-preserving. */
   readonly transitionPolicy?: TransitionPolicyName;
@@ -45,7 +48,7 @@ export interface ServableManagerOptions {
  * loaded afterwards; loaded versions keep the config they were loaded with.
  */
 export class ServableManager {
-  private readonly clock: LifecycleClock;
+  private readonly clock: Clock;
   private readonly logger: LifecycleLogger;
   private readonly source: FileSystemSource;
   private readonly pollIntervalMs: number;
@@ -58,14 +61,14 @@ export class ServableManager {
   private readonly dirty = new Set<ModelVersions>();
   private flushQueued = false;
   private pollCount = 0;
-  private pollTimer: LifecycleTimer | undefined;
+  private pollTimer: TimerHandle | undefined;
   private polling = false;
   private initialLoadSettled = false;
   private listApplied = false;
   private closed = false;
 
   constructor(options: ServableManagerOptions) {
-    this.clock = options.clock ?? systemLifecycleClock;
+    this.clock = options.clock ?? wallClock;
     this.logger = options.logger ?? silentLogger;
     this.source = new FileSystemSource({ listDir: options.listDir, clock: this.clock });
     this.pollIntervalMs = options.pollIntervalMs;

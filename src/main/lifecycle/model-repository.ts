@@ -1,6 +1,6 @@
 import { ServingError } from '../../core/errors.js';
+import type { VersionStatus } from '../../core/version-status.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { VersionStatus } from './servable.js';
 
 /** One row of the KServe repository index. */
 export interface RepositoryEntry {

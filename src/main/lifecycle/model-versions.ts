@@ -1,12 +1,15 @@
+import type { Clock } from '../../core/clock.js';
 import { ERROR_CODES, type ErrorCode, ServingError } from '../../core/errors.js';
+import { servableNotFound } from '../../core/servable-errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionState, VersionStatus } from '../../core/version-status.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { LifecycleClock } from './clock.js';
 import { type HarnessState, LoaderHarness, PUBLIC_STATE } from './harness.js';
 import type { VersionLoader } from './loader.js';
 import type { LifecycleLogger } from './logger.js';
 import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
-import type { ServableHandle, VersionSelector, VersionState, VersionStatus } from './servable.js';
-import { type LabelMap, labelVersion, servableLoading, servableNotFound } from './servable-lookup.js';
+import type { ServableHandle } from './servable.js';
+import { type LabelMap, labelVersion, servableLoading } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
 import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
@@ -27,7 +30,7 @@ export interface VersionChangeEvent {
 
 export interface ModelVersionsDeps {
   readonly loader: VersionLoader;
-  readonly clock: LifecycleClock;
+  readonly clock: Clock;
   readonly logger: LifecycleLogger;
   /** The server's default; a model's `transitionPolicy` overrides it. */
   readonly policy: TransitionPolicy;

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
 import { readOnnxSignature } from '../../workers/onnx-metadata.js';
 import { detectPlatform } from '../../workers/platform.js';
-import type { Platform } from '../../workers/runtime.js';
 import type { LifecycleLogger } from './logger.js';
 
 /** A version's signature as read from its files, before (or without) loading it. */

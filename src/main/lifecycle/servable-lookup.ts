@@ -1,23 +1,12 @@
 import { ServingError } from '../../core/errors.js';
-import type { VersionSelector, VersionStatus } from './servable.js';
+import { unknownLabel } from '../../core/servable-errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from '../../core/version-status.js';
 
 /**
  * TF Serving's request-resolution rules and error messages, in one place so the manager
  * and its tests agree on them exactly.
  */
-
-/** `Latest(name)` / `Specific(name, 5)`: TF Serving's ServableRequest debug string. */
-export function describeRequest(name: string, version: number | undefined): string {
-  return version === undefined ? `Latest(${name})` : `Specific(${name}, ${version})`;
-}
-
-export function servableNotFound(name: string, version: number | undefined, label?: string): ServingError {
-  const suffix = label === undefined ? '' : ` (version label ${label})`;
-  return new ServingError(
-    'NOT_FOUND',
-    `Servable not found for request: ${describeRequest(name, version)}${suffix}`,
-  );
-}
 
 /**
  * UNAVAILABLE for a model (or version) that is configured but still loading: the client
@@ -26,10 +15,6 @@ export function servableNotFound(name: string, version: number | undefined, labe
 export function servableLoading(name: string, version: number | undefined): ServingError {
   const what = version === undefined ? `model ${name}` : `version ${version} of model ${name}`;
   return new ServingError('UNAVAILABLE', `The ${what} is loading; retry later`, { retryAfterSeconds: 1 });
-}
-
-export function unknownLabel(label: string): ServingError {
-  return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${label}`);
 }
 
 /** A model's labels in effect: label → version. */

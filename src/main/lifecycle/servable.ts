@@ -1,31 +1,5 @@
+import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
-import type { Platform } from '../../workers/runtime.js';
-
-/** TF Serving's per-version states, with their proto numbers. */
-export const VERSION_STATES = {
-  UNKNOWN: 0,
-  START: 10,
-  LOADING: 20,
-  AVAILABLE: 30,
-  UNLOADING: 40,
-  END: 50,
-} as const;
-export type VersionState = keyof typeof VERSION_STATES;
-
-/** What the status APIs report for one version. */
-export interface VersionStatus {
-  readonly version: number;
-  readonly state: VersionState;
-  /** `OK` or the error code of a failed load. */
-  readonly errorCode: string;
-  readonly errorMessage: string;
-}
-
-/** Which version a request asks for: latest available, a number, or a label. */
-export type VersionSelector =
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'version'; readonly version: number }
-  | { readonly kind: 'label'; readonly label: string };
 
 /**
  * A ref-counted lease on one AVAILABLE model version. While any handle is held the

@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Clock, wallClock } from '../../core/clock.js';
 import { errorMessage, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
-import { type LifecycleClock, systemLifecycleClock } from './clock.js';
 
 /** One child of a base path, as the source needs to see it. */
 export interface DirEntry {
@@ -34,7 +34,7 @@ export interface SourceResult {
 
 export interface SourceOptions {
   readonly listDir?: ListDir;
-  readonly clock?: LifecycleClock;
+  readonly clock?: Clock;
 }
 
 const VERSION_NAME = /^\d+$/;
@@ -48,11 +48,11 @@ const VERSION_NAME = /^\d+$/;
  */
 export class FileSystemSource {
   private readonly listDir: ListDir;
-  private readonly clock: LifecycleClock;
+  private readonly clock: Clock;
 
   constructor(options: SourceOptions = {}) {
     this.listDir = options.listDir ?? listDirFromFs;
-    this.clock = options.clock ?? systemLifecycleClock;
+    this.clock = options.clock ?? wallClock;
   }
 
   async poll(model: ModelConfig): Promise<SourceResult> {

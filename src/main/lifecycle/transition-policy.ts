@@ -1,4 +1,5 @@
-import type { VersionState } from './servable.js';
+import type { VersionState } from '../../core/version-status.js';
+import type { TransitionPolicyName } from '../config/model-config.js';
 
 /** What a transition policy sees of one version of a model. */
 export interface VersionSnapshot {
@@ -16,8 +17,6 @@ export type TransitionAction = { readonly kind: 'load' | 'unload'; readonly vers
  * applies the action and asks again until the answer is `undefined`.
  */
 export type TransitionPolicy = (versions: readonly VersionSnapshot[]) => TransitionAction | undefined;
-
-export type TransitionPolicyName = 'availability-preserving' | 'resource-preserving';
 
 /**
  * Load new versions before unloading old ones. An unwanted AVAILABLE version is unloaded

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BatchTimings } from '../../batching/executor.js';
-import { VERSION_STATES } from '../lifecycle/servable.js';
+import { VERSION_STATES } from '../../core/version-status.js';
 import { BoundedLabel } from './bounded-label.js';
 import { type KServeModelStats, type KServeStatsResponse, versionStats } from './kserve-stats.js';
 import {

@@ -39,7 +39,7 @@ export class ConnectionBudget {
  */
 export function effectiveMaxConnections(
   configured: number,
-  fdSoftLimit = readFdSoftLimit(),
+  fdSoftLimit: number | undefined,
 ): { max: number; lowered: boolean; fdSoftLimit: number | undefined } {
   if (fdSoftLimit === undefined) return { max: configured, lowered: false, fdSoftLimit };
   const ceiling = Math.max(16, fdSoftLimit - FD_RESERVE);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CallerIdentity } from '../serving/inference-core.js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { KSERVE_INFER_ROUTES } from './kserve-routes.js';
 import { noteArrival, sendError } from './rest-context.js';

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import { parseJsonBody } from '../codecs/json-body.js';
 import {
   decodeInferBinaryRequest,
@@ -10,8 +12,7 @@ import {
 import { decodeInferRequest, type InferRequest } from '../codecs/kserve-json.js';
 import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
 import type { ModelRepository } from '../lifecycle/model-repository.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
-import type { CallerIdentity, InferenceCore } from '../serving/inference-core.js';
+import type { InferenceCore } from '../serving/inference-core.js';
 import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 

@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { clampTimeout, MAX_TIMER_MS } from '../net/deadline-cap.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import type { Credentials } from '../tenancy/authenticator.js';
 

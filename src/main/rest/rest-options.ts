@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { RequestLimits } from '../config/server-config.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 
 /** Settings shared by every REST route. */
 export interface RestOptions {

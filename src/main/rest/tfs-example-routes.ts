@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import { parseJsonBody } from '../codecs/json-body.js';
 import {
   decodeExampleRequestJson,
   encodeClassifyJson,
   encodeRegressJson,
 } from '../codecs/tfs-example-json.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
 import type { ExampleInference } from '../serving/classify-regress.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 import { callContext } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 

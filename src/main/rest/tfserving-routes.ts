@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServingError } from '../../core/errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import { type JsonBody, readJsonBody } from '../codecs/json-body.js';
 import { decodeFastPredict, parseFastPredictBody } from '../codecs/tfs-fast-predict.js';
 import { decodePredictRequest, hasIntegerInputs } from '../codecs/tfs-predict-request.js';
 import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
 import type { InferenceCore } from '../serving/inference-core.js';
 import { callContext, callerOf, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';

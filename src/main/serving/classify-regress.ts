@@ -1,5 +1,7 @@
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
+import type { VersionSelector } from '../../core/version-selector.js';
 import { type ExampleInput, mergeContext } from '../codecs/tf-example.js';
 import type { ClassScore } from '../codecs/tfs-example-json.js';
 import {
@@ -9,11 +11,10 @@ import {
   methodNameOf,
   REGRESS_METHOD,
 } from '../config/example-signatures.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 import { classificationOf, outputsOf, regressionOf } from './example-results.js';
 import { examplesToTensors, type FeedPlan, feedPlanOf } from './example-tensors.js';
-import type { CallerIdentity, InferenceCore } from './inference-core.js';
+import type { InferenceCore } from './inference-core.js';
 
 /** Declared signatures of a model as the caller names it; undefined when it has none. */
 export type ExampleSignatureLookup = (

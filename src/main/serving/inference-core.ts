@@ -1,16 +1,12 @@
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ServingError } from '../../core/errors.js';
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
-import type { Platform } from '../../workers/runtime.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from '../../core/version-status.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { VersionSelector, VersionStatus } from '../lifecycle/servable.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
-
-/** Caller identity as established by a front end (undefined when tenancy is off). */
-export interface CallerIdentity {
-  readonly tenant: string | undefined;
-  readonly admin: boolean;
-}
 
 export interface PredictCall {
   readonly model: string;
@@ -45,18 +41,6 @@ export interface PredictResult {
   readonly version: number;
   readonly signatureName: string;
   readonly outputs: TensorMap;
-}
-
-export interface ModelMetadataResult {
-  readonly model: string;
-  readonly version: number;
-  readonly platform: Platform;
-  readonly signatureName: string;
-  readonly signature: Signature;
-  /** Signatures besides `signatureName` (declared tf.Example ones), by name; none when absent. */
-  readonly extraSignatures?: Readonly<Record<string, Signature>>;
-  /** All AVAILABLE versions, highest first. */
-  readonly availableVersions: readonly number[];
 }
 
 /**

@@ -1,5 +1,5 @@
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ModelNamespace as TenantNamespaces } from '../tenancy/namespace.js';
-import type { CallerIdentity } from './inference-core.js';
 
 /**
  * Maps the model names callers use to the names the lifecycle manager knows. With tenancy

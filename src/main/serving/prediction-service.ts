@@ -1,27 +1,25 @@
 import type { BatchTimings } from '../../batching/executor.js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
-import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
-import type { TensorMap } from '../../core/tensor.js';
-import type { Platform } from '../../workers/runtime.js';
-import type { ExampleSignature } from '../config/example-signatures.js';
-import type { ModelConfig } from '../config/model-config.js';
-import type { ServableHandle, VersionSelector, VersionStatus } from '../lifecycle/servable.js';
-import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
-import type { InFlightGate } from '../tenancy/in-flight-gate.js';
-import { exampleSignatureDefs } from './example-signature-defs.js';
-import type {
-  CallerIdentity,
-  InferenceCore,
-  ModelMetadataResult,
-  PredictCall,
-  PredictResult,
-} from './inference-core.js';
 import {
   NUL_TRUNCATING_PLATFORMS,
   rejectNulStrings,
   selectOutputs,
   validateInputs,
-} from './input-validation.js';
+} from '../../core/input-validation.js';
+import type { ModelMetadataResult } from '../../core/model-metadata.js';
+import type { Platform } from '../../core/platform.js';
+import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
+import type { TensorMap } from '../../core/tensor.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import type { VersionStatus } from '../../core/version-status.js';
+import type { ExampleSignature } from '../config/example-signatures.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { ServableHandle } from '../lifecycle/servable.js';
+import type { AdmissionController, AdmissionTicket } from '../tenancy/admission.js';
+import type { InFlightGate } from '../tenancy/in-flight-gate.js';
+import { exampleSignatureDefs } from './example-signature-defs.js';
+import type { InferenceCore, PredictCall, PredictResult } from './inference-core.js';
 import type { ModelLookup } from './model-lookup.js';
 
 /** What the prediction service needs from the lifecycle manager. */

@@ -1,3 +1,4 @@
+import { selectOutputs, validateInputs } from '../../core/input-validation.js';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
 import { decodeInputObject, type InputObject } from '../codecs/tf-example.js';
@@ -5,7 +6,6 @@ import type { LogKind } from '../lifecycle/warmup/prediction-log.js';
 import type { InputsRunner, LogReplayer, ReplayTarget } from '../lifecycle/warmup/warmup-replay.js';
 import { ExampleInference } from './classify-regress.js';
 import type { InferenceCore } from './inference-core.js';
-import { selectOutputs, validateInputs } from './input-validation.js';
 
 /**
  * The batch scheduler as warmup uses it: the same queue and workers that serve requests,

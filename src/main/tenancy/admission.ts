@@ -1,6 +1,7 @@
+import { type Clock, systemClock } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
 import type { TenantConfig } from '../config/tenant-config.js';
-import { type Clock, monotonicClock, TokenBucket } from './token-bucket.js';
+import { TokenBucket } from './token-bucket.js';
 
 /**
  * One admitted request. It is `queued` from `admit` until `started()` and `in flight` from
@@ -17,7 +18,7 @@ export interface AdmissionTicket {
 export interface AdmissionOptions {
   /** Server-wide bound on queued requests of all tenants (0 = none); over it → UNAVAILABLE. */
   readonly maxQueuedTotal?: number;
-  readonly clock?: Clock;
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** Counters of one tenant (`''` stands for requests without a tenant). */
@@ -77,10 +78,10 @@ export class AdmissionController {
   /** Passes from `arrive` not yet redeemed by `admit` (weak: an unredeemed one is just dropped). */
   private readonly issued = new WeakSet<Pass>();
 
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now'>;
 
   constructor(tenants: readonly Pick<TenantConfig, 'id' | 'quotas'>[], options: AdmissionOptions = {}) {
-    const clock = options.clock ?? monotonicClock;
+    const clock = options.clock ?? systemClock;
     this.clock = clock;
     this.maxQueuedTotal = options.maxQueuedTotal ?? 0;
     if (!Number.isInteger(this.maxQueuedTotal) || this.maxQueuedTotal < 0) {

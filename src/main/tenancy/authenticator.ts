@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
 import type { TenancyConfig } from '../config/tenant-config.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 
 /**
  * What a front end extracts from a call, untouched:

@@ -1,43 +1,8 @@
-import { ServingError } from '../../core/errors.js';
-import type { ModelConfig } from '../config/model-config.js';
+import type { CallerIdentity } from '../../core/caller-identity.js';
+import { notFoundFor } from '../../core/servable-errors.js';
+import type { VersionSelector } from '../../core/version-selector.js';
+import { NAMESPACE_SEPARATOR, splitInternalName } from '../config/model-names.js';
 import type { TenancyConfig } from '../config/tenant-config.js';
-import type { VersionSelector } from '../lifecycle/servable.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
-
-/** Separates tenant and model in internal names (model and tenant names cannot contain it). */
-export const NAMESPACE_SEPARATOR = '/';
-
-/**
- * The error for a model the caller cannot see, identical to the one for a model that does not
- * exist (TF Serving's texts), so a tenant cannot probe for other tenants' models. Built from
- * the name the caller used. The manager should build its own not-found errors with this too.
- */
-export function servableNotFound(requestedName: string, selector?: VersionSelector): ServingError {
-  switch (selector?.kind) {
-    case 'version':
-      return new ServingError(
-        'NOT_FOUND',
-        `Servable not found for request: Specific(${requestedName}, ${selector.version})`,
-      );
-    case 'label':
-      return new ServingError('INVALID_ARGUMENT', `Unrecognized servable version label: ${selector.label}`);
-    default:
-      return new ServingError('NOT_FOUND', `Servable not found for request: Latest(${requestedName})`);
-  }
-}
-
-/** Internal (manager) name of a configured model: `tenant/name`, or `name` for a shared model. */
-export function internalModelName(model: Pick<ModelConfig, 'name' | 'tenant'>): string {
-  return model.tenant === undefined ? model.name : `${model.tenant}${NAMESPACE_SEPARATOR}${model.name}`;
-}
-
-/** Splits an internal name into owner and the name its owner uses. */
-export function splitInternalName(internal: string): { tenant: string | undefined; name: string } {
-  const i = internal.indexOf(NAMESPACE_SEPARATOR);
-  return i < 0
-    ? { tenant: undefined, name: internal }
-    : { tenant: internal.slice(0, i), name: internal.slice(i + 1) };
-}
 
 /**
  * Per-tenant model namespaces. Each tenant addresses its own models by their plain names
@@ -47,7 +12,7 @@ export function splitInternalName(internal: string): { tenant: string | undefine
  * models as `tenant/name` (URL-encoded as `tenant%2Fname` in REST paths).
  *
  * Pure: it never looks at what is loaded. Callers pass the result of `resolve` to the manager,
- * which raises its own not-found error for a model that is not there (use `servableNotFound`
+ * which raises its own not-found error for a model that is not there (use `notFoundFor`
  * for it so the two cases read the same).
  */
 export class ModelNamespace {
@@ -77,7 +42,7 @@ export class ModelNamespace {
   /**
    * Internal name for a request. `exists(internal)` tells whether a model of that internal
    * name is configured; it is consulted to let a tenant's own model win over a shared one.
-   * Throws `servableNotFound(requestedName, selector)` when the caller may not see the model.
+   * Throws `notFoundFor(requestedName, selector)` when the caller may not see the model.
    */
   resolve(
     caller: CallerIdentity | undefined,
@@ -88,12 +53,12 @@ export class ModelNamespace {
     if (!this.tenancy.enabled || caller?.admin) return requestedName;
     // No tenant with tenancy on only happens for a caller nobody authenticated: it sees nothing.
     if (caller?.tenant === undefined || requestedName.includes(NAMESPACE_SEPARATOR)) {
-      throw servableNotFound(requestedName, selector);
+      throw notFoundFor(requestedName, selector);
     }
     const own = `${caller.tenant}${NAMESPACE_SEPARATOR}${requestedName}`;
     if (exists(own)) return own;
     if (this.sharedVisible(caller.tenant, requestedName)) return requestedName;
-    throw servableNotFound(requestedName, selector);
+    throw notFoundFor(requestedName, selector);
   }
 
   /**
@@ -145,44 +110,4 @@ export class ModelNamespace {
     const s = this.shared.get(tenant);
     return s !== undefined && (s.all || s.names.has(name));
   }
-}
-
-/**
- * Config checks that need both the model list and the tenants; the config loader appends the
- * returned problems to its own. With tenancy on: every model's tenant exists, every listed
- * shared model is a configured shared model, and no two models share an internal name.
- * With tenancy off, a model naming a tenant is a problem.
- */
-export function checkModelTenancy(models: readonly ModelConfig[], tenancy: TenancyConfig): string[] {
-  const problems: string[] = [];
-  const tenantIds = new Set(tenancy.tenants.map((t) => t.id));
-  const seen = new Set<string>();
-  const sharedNames = new Set<string>();
-  models.forEach((m, i) => {
-    if (m.tenant !== undefined && !tenancy.enabled) {
-      problems.push(`models[${i}].tenant '${m.tenant}' needs a tenants section`);
-    } else if (m.tenant !== undefined && !tenantIds.has(m.tenant)) {
-      problems.push(`models[${i}].tenant '${m.tenant}' is not a configured tenant`);
-    }
-    if (m.tenant === undefined) sharedNames.add(m.name);
-    const internal = internalModelName(m);
-    if (seen.has(internal)) {
-      problems.push(
-        m.tenant === undefined
-          ? `models[${i}].name '${m.name}' is already used by another shared model`
-          : `models[${i}].name '${m.name}' is already used by another model of tenant '${m.tenant}'`,
-      );
-    }
-    seen.add(internal);
-  });
-  tenancy.tenants.forEach((t, i) => {
-    for (const name of t.sharedModels) {
-      if (name !== '*' && !sharedNames.has(name)) {
-        problems.push(
-          `tenants[${i}].shared_models names '${name}', which is not a shared model (one without tenant)`,
-        );
-      }
-    }
-  });
-  return problems;
 }

@@ -1,12 +1,13 @@
+import type { CallerIdentity } from '../../core/caller-identity.js';
 import type { ModelConfig } from '../config/model-config.js';
+import { internalModelName, NAMESPACE_SEPARATOR } from '../config/model-names.js';
 import type { DeviceConfig } from '../config/server-config.js';
 import type { TenancyConfig } from '../config/tenant-config.js';
-import type { CallerIdentity } from '../serving/inference-core.js';
 import { AdmissionController } from './admission.js';
 import { Authenticator, type Credentials } from './authenticator.js';
 import { InFlightGate } from './in-flight-gate.js';
 import { MemoryBudget } from './memory-budget.js';
-import { internalModelName, ModelNamespace, NAMESPACE_SEPARATOR } from './namespace.js';
+import { ModelNamespace } from './namespace.js';
 
 export interface TenancyServicesOptions {
   readonly tenancy: TenancyConfig;

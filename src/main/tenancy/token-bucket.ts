@@ -1,7 +1,4 @@
-/** Monotonic milliseconds; injectable so tests drive time by hand. */
-export type Clock = () => number;
-
-export const monotonicClock: Clock = () => performance.now();
+import { type Clock, systemClock } from '../../core/clock.js';
 
 export type TakeResult =
   | { readonly ok: true }
@@ -24,14 +21,14 @@ export class TokenBucket {
   constructor(
     readonly ratePerSecond: number,
     readonly burst: number,
-    private readonly now: Clock = monotonicClock,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) {
       throw new RangeError('ratePerSecond must be a positive finite number');
     }
     if (!(burst >= 1) || !Number.isFinite(burst)) throw new RangeError('burst must be a finite number >= 1');
     this.tokens = burst;
-    this.last = now();
+    this.last = clock.now();
   }
 
   /** Takes `n` tokens if they are there. Throws RangeError when `n` exceeds `burst` (never satisfiable). */
@@ -62,7 +59,7 @@ export class TokenBucket {
   }
 
   private refill(): void {
-    const t = this.now();
+    const t = this.clock.now();
     // A clock that steps back must not drain the bucket.
     const elapsedMs = Math.max(0, t - this.last);
     this.last = Math.max(this.last, t);

@@ -1,4 +1,5 @@
-import type { Platform, Runtime } from '../runtime.js';
+import type { Platform } from '../../core/platform.js';
+import type { Runtime } from '../runtime.js';
 import type { RuntimeLogger } from '../worker-log.js';
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ModelMetadataResult } from '../../../src/core/model-metadata.js';
 import {
   dtypeOfTf,
   tfDataTypeName,
@@ -7,7 +8,6 @@ import {
   tfDataTypeNumber,
 } from '../../../src/main/codecs/tf-dtype.js';
 import { encodeMetadataJson, encodeStatusJson } from '../../../src/main/codecs/tfs-status-json.js';
-import type { ModelMetadataResult } from '../../../src/main/serving/inference-core.js';
 
 describe('encodeStatusJson', () => {
   it('writes versions as strings in descending order', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import {
   UNBATCHED_MAX_BATCH_SIZE,
   USAGE,
 } from '../../../src/main/config/flags.js';
+import { REPO_ROOT } from '../../fixtures/repo-root.js';
 
 /** Every flag of protocols.md §9, with the seeds' two internal names. */
 const SECTION_9 = [
@@ -453,6 +454,12 @@ describe('TF Serving command line: every §9 flag', () => {
       assert.ok(USAGE.includes(`--${name}`), `--help does not list --${name}`);
     }
     for (const f of FLAG_TABLE) if (!f.own) assert.ok(SECTION_9.includes(f.name), `--${f.name} is not in §9`);
+  });
+
+  it('documents every flag in the README flag table', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const f of FLAG_TABLE)
+      assert.ok(readme.includes(`| \`--${f.name}\``), `README has no row for --${f.name}`);
   });
 
   for (const row of ROWS) {

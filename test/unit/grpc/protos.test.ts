@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
-import { findProtoDir, loadProtos, PROTO_FILES } from '../../../src/main/grpc/grpc-protos.js';
+import { findProtoDir } from '../../../src/main/codecs/proto-dir.js';
+import { loadProtos, PROTO_FILES } from '../../../src/main/grpc/grpc-protos.js';
 
 // Field numbers from docs (protocols.md §2, §5, §6): stock clients depend on every one.
 const FIELDS: Record<string, Record<string, number>> = {

@@ -1,6 +1,6 @@
 import { BATCHING_OFF } from '../../../src/batching/batching-options.js';
+import type { Clock } from '../../../src/core/clock.js';
 import type { ModelConfig } from '../../../src/main/config/model-config.js';
-import type { LifecycleClock } from '../../../src/main/lifecycle/clock.js';
 import type { LoadedVersion, VersionLoader } from '../../../src/main/lifecycle/loader.js';
 import type { DirEntry, ListDir } from '../../../src/main/lifecycle/source.js';
 
@@ -10,7 +10,7 @@ export async function flush(): Promise<void> {
 }
 
 /** A clock whose time only moves when the test says so. */
-export class FakeClock implements LifecycleClock {
+export class FakeClock implements Clock {
   private time = 1_000_000;
   private nextId = 1;
   private readonly timers = new Map<number, { at: number; cb: () => void }>();

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ServingError } from '../../../src/core/errors.js';
+import type { TransitionPolicyName } from '../../../src/main/config/model-config.js';
 import { ServableManager, type VersionChangeEvent } from '../../../src/main/lifecycle/manager.js';
-import type { TransitionPolicyName } from '../../../src/main/lifecycle/transition-policy.js';
 import { FakeClock, FakeDirs, FakeLoader, flush, modelConfig } from './fakes.js';
 
 function setup(transitionPolicy?: TransitionPolicyName) {

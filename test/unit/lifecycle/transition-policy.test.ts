@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { VersionState } from '../../../src/main/lifecycle/servable.js';
+import type { VersionState } from '../../../src/core/version-status.js';
 import {
   availabilityPreserving,
   resourcePreserving,

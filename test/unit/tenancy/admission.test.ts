@@ -31,7 +31,7 @@ describe('AdmissionController', () => {
     const a = new AdmissionController(
       [tenant('acme', { requestsPerSecond: 1, burst: 2 }), tenant('beta', {})],
       {
-        clock: () => t,
+        clock: { now: () => t },
       },
     );
     a.admit('acme').done();
@@ -52,7 +52,7 @@ describe('AdmissionController', () => {
   it('rejects over max_queued without spending a rate token', () => {
     const t = 0;
     const a = new AdmissionController([tenant('acme', { maxQueued: 2, requestsPerSecond: 1, burst: 3 })], {
-      clock: () => t,
+      clock: { now: () => t },
     });
     const t1 = a.admit('acme');
     const t2 = a.admit('acme');
@@ -123,7 +123,7 @@ describe('AdmissionController', () => {
   it('arrive takes the rate token before the body; admit with the pass takes no second one', () => {
     const t = 0;
     const a = new AdmissionController([tenant('acme', { requestsPerSecond: 1, burst: 2 })], {
-      clock: () => t,
+      clock: { now: () => t },
     });
     const p1 = a.arrive('acme');
     const p2 = a.arrive('acme');
@@ -136,7 +136,7 @@ describe('AdmissionController', () => {
   it('arrive checks max_queued before the rate, spending no token', () => {
     const t = 0;
     const a = new AdmissionController([tenant('acme', { maxQueued: 1, requestsPerSecond: 1, burst: 3 })], {
-      clock: () => t,
+      clock: { now: () => t },
     });
     const queued = a.admit('acme');
     assert.throws(
@@ -153,7 +153,7 @@ describe('AdmissionController', () => {
   it('gives the token back when admit refuses a passed request for another reason', () => {
     const t = 0;
     const a = new AdmissionController([tenant('acme', { maxQueued: 1, requestsPerSecond: 1, burst: 3 })], {
-      clock: () => t,
+      clock: { now: () => t },
     });
     // Both arrive while neither is queued (their bodies are being read); the second is refused at admit.
     const p1 = a.arrive('acme');

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { CallerIdentity } from '../../../src/core/caller-identity.js';
 import { ServingError } from '../../../src/core/errors.js';
+import type { VersionSelector } from '../../../src/core/version-selector.js';
 import type { ModelConfig } from '../../../src/main/config/model-config.js';
-import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/config/tenant-config.js';
-import type { CallerIdentity } from '../../../src/main/serving/inference-core.js';
 import {
   checkModelTenancy,
   internalModelName,
-  ModelNamespace,
-  type servableNotFound,
   splitInternalName,
-} from '../../../src/main/tenancy/namespace.js';
+} from '../../../src/main/config/model-names.js';
+import { resolveTenancy, sha256Hex, TENANCY_OFF } from '../../../src/main/config/tenant-config.js';
+import { ModelNamespace } from '../../../src/main/tenancy/namespace.js';
 
 const tenancy = resolveTenancy({
   tenants: [
@@ -29,11 +29,7 @@ const gamma: CallerIdentity = { tenant: 'gamma', admin: false };
 const admin: CallerIdentity = { tenant: undefined, admin: true };
 
 /** What the caller gets back: the internal name, or the error code and text. */
-function outcome(
-  caller: CallerIdentity | undefined,
-  name: string,
-  selector?: Parameters<typeof servableNotFound>[1],
-) {
+function outcome(caller: CallerIdentity | undefined, name: string, selector?: VersionSelector) {
   try {
     return ns.resolve(caller, name, exists, selector);
   } catch (err) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ServingError } from '../../../core/errors.js';
+import { findProtoDir } from '../../codecs/proto-dir.js';
 import type { TensorProtoObject } from '../../codecs/tensor-proto.js';
 
 /** The members of PredictionLog's `log_type` oneof (protocols.md §7). */

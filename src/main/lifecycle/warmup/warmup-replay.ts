@@ -1,7 +1,8 @@
 import { ServingError } from '../../../core/errors.js';
+import { selectOutputs, validateInputs } from '../../../core/input-validation.js';
+import type { Platform } from '../../../core/platform.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../../core/signature.js';
 import type { TensorMap } from '../../../core/tensor.js';
-import type { Platform } from '../../../workers/runtime.js';
 import { decodeTensorProto } from '../../codecs/tensor-proto.js';
 import type { ExampleSignature } from '../../config/example-signatures.js';
 import type { LogKind, PredictionLogRecord, PredictRequestObject } from './prediction-log.js';

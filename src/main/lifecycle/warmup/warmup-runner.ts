@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, isServingErrorLike, ServingError } from '../../../core/errors.js';
+import type { Platform } from '../../../core/platform.js';
 import type { Signature } from '../../../core/signature.js';
-import type { Platform } from '../../../workers/runtime.js';
 import type { ExampleSignature } from '../../config/example-signatures.js';
 import { WARMUP_FILE, type WarmupOptions } from '../../config/warmup-options.js';
 import { type LifecycleLogger, silentLogger } from '../logger.js';

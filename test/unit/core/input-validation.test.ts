@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { selectOutputs, validateInputs } from '../../../src/core/input-validation.js';
 import type { Signature } from '../../../src/core/signature.js';
-import { selectOutputs, validateInputs } from '../../../src/main/serving/input-validation.js';
 
 const sig: Signature = {
   inputs: [

@@ -1,6 +1,6 @@
-import { ServingError } from '../../core/errors.js';
-import type { Signature, TensorSpec } from '../../core/signature.js';
-import { elementCount, type TensorMap } from '../../core/tensor.js';
+import { ServingError } from './errors.js';
+import type { Signature, TensorSpec } from './signature.js';
+import { elementCount, type TensorMap } from './tensor.js';
 
 function formatShape(shape: readonly number[] | null): string {
   return shape === null ? '<unknown rank>' : `[${shape.join(',')}]`;
