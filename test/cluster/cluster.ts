@@ -1,5 +1,5 @@
 import { type Balancer, type BalancerKind, startBalancer } from './balancers.js';
-import { Instance, ModelRepository, statusOf } from './instances.js';
+import { Instance, type InstanceOptions, ModelRepository, statusOf } from './instances.js';
 
 /** Three instance slots sharing one model repository, behind one balancer. */
 export interface Cluster {
@@ -23,8 +23,11 @@ export interface ClusterOptions {
 export async function startCluster(kind: BalancerKind, o: ClusterOptions = {}): Promise<Cluster> {
   const repository = new ModelRepository();
   const instances: Instance[] = [];
+  // nginx balances every gRPC call itself, and nginx 1.22 fails a call in flight on an upstream
+  // connection that the instance ends at its max age (GOAWAY): behind nginx the age is off.
+  const options: InstanceOptions = kind === 'nginx' ? { grpcMaxConnectionAgeMs: 0 } : {};
   for (let i = 0; i < 3; i++) {
-    instances.push(await Instance.create(`ts${i + 1}`, o.ownRepository?.get(i) ?? repository));
+    instances.push(await Instance.create(`ts${i + 1}`, o.ownRepository?.get(i) ?? repository, options));
   }
   const running = instances.slice(0, o.running ?? 3);
   try {

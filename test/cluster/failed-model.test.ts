@@ -33,9 +33,14 @@ describe('(d) an instance whose model fails to load', () => {
           async () => (await statusOf(`${bad.restUrl}/v2/health/live`)) === 200,
           `${bad.name} live`,
         );
-        const status = await fetch(`${bad.restUrl}/v1/models/${broken.model}`);
-        const text = await status.text();
-        t.diagnostic(`${bad.name} model status: ${status.status} ${text.slice(0, 300)}`);
+        // The load fails (a permanent error: not retried), and the status says why.
+        let status = '';
+        await waitUntil(async () => {
+          status = await (await fetch(`${bad.restUrl}/v1/models/${broken.model}`)).text();
+          return status.includes('"END"');
+        }, `${bad.name}'s load to fail`);
+        t.diagnostic(`${bad.name} model status: ${status.slice(0, 300)}`);
+        assert.match(status, /model\.onnx/);
         // Many health checks (inter 1s) while requests flow.
         await sleep(5000);
         assert.equal(await bad.ready(), 503, 'ready stays false');

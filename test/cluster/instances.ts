@@ -99,8 +99,14 @@ export class ModelRepository {
   }
 }
 
+/** Per-instance settings that differ from TIMINGS. */
+export interface InstanceOptions {
+  /** `server.grpc.max_connection_age_ms`; 0 = off. Default TIMINGS.grpcMaxConnectionAgeMs. */
+  readonly grpcMaxConnectionAgeMs?: number;
+}
+
 /** One instance's server config: the YAML of docs/deploy.md, with the test timings. */
-function serverYaml(): string {
+function serverYaml(o: InstanceOptions): string {
   const t = TIMINGS;
   const lines = [
     'server:',
@@ -115,7 +121,7 @@ function serverYaml(): string {
   if (HAS_GRPC_MAX_AGE) {
     lines.push(
       '  grpc:',
-      `    max_connection_age_ms: ${t.grpcMaxConnectionAgeMs}`,
+      `    max_connection_age_ms: ${o.grpcMaxConnectionAgeMs ?? t.grpcMaxConnectionAgeMs}`,
       `    max_connection_age_grace_ms: ${t.grpcMaxConnectionAgeGraceMs}`,
     );
   }
@@ -142,13 +148,18 @@ export class Instance {
     readonly restPort: number,
     readonly grpcPort: number,
     readonly repository: ModelRepository,
+    options: InstanceOptions,
   ) {
     this.configFile = path.join(repository.dir, `${name}.yaml`);
-    writeFileSync(this.configFile, serverYaml());
+    writeFileSync(this.configFile, serverYaml(options));
   }
 
-  static async create(name: string, repository: ModelRepository): Promise<Instance> {
-    return new Instance(name, await freePort(), await freePort(), repository);
+  static async create(
+    name: string,
+    repository: ModelRepository,
+    options: InstanceOptions = {},
+  ): Promise<Instance> {
+    return new Instance(name, await freePort(), await freePort(), repository, options);
   }
 
   get restUrl(): string {

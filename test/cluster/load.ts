@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { type GrpcClient, grpcClient } from '../fixtures/grpc-client.js';
+import { loadProtos } from '../../src/main/grpc/grpc-protos.js';
+import type { GrpcClient } from '../fixtures/grpc-client.js';
 
 /** What one protocol's steady load saw. */
 export interface LoadCounts {
@@ -10,6 +11,15 @@ export interface LoadCounts {
   /** The first few failures, for the assertion message. */
   failures: string[];
 }
+
+type ClientCtor = new (
+  address: string,
+  creds: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions,
+) => GrpcClient;
+const PredictionClient = (
+  loadProtos().grpcObject.tensorflow as unknown as { serving: Record<string, ClientCtor> }
+).serving.PredictionService;
 
 const X = [1, 2, 5];
 const Y = [2.5, 3, 4.5];
@@ -59,12 +69,10 @@ export class SteadyLoad {
   constructor(private readonly o: LoadOptions) {
     for (let i = 0; i < (o.restUrl ? (o.restConcurrency ?? 4) : 0); i++) this.loops.push(this.restLoop());
     for (const address of o.grpcAddresses ?? []) {
-      // A channel of its own per loop (no shared subchannel), like separate client processes.
-      const client = grpcClient(
-        'tensorflow.serving.PredictionService',
-        address,
-        grpc.credentials.createInsecure(),
-      );
+      // A connection of its own per loop (no shared subchannel pool), like separate client processes.
+      const client = new PredictionClient(address, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      });
       this.clients.push(client);
       this.loops.push(this.grpcLoop(client));
     }

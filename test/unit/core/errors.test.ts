@@ -84,3 +84,22 @@ describe('the error code table', () => {
     }
   });
 });
+
+describe('the error code table in README.md', () => {
+  it('lists every code with its HTTP and gRPC status, and nothing else', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { REPO_ROOT } = await import('../../fixtures/repo-root.js');
+    const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
+    const rows = [...readme.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|$/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+      Number(m[3]),
+    ]);
+    const expected = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => [
+      c,
+      httpStatusOf(c),
+      grpcCodeOf(c),
+    ]);
+    assert.deepEqual(rows, expected);
+  });
+});

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { buildConfig } from '../../../src/main/config/load-config.js';
 import { loadModelServerConfigFile } from '../../../src/main/config/model-server-config.js';
-import { serverConfigSchema } from '../../../src/main/config/schema.js';
 import type { ServerConfig } from '../../../src/main/config/server-config.js';
 import { kustomize, type Manifest, readYamlDocuments } from '../../fixtures/kustomize.js';
 import { MODELS_DIR, REPO_ROOT, startTestServer, type TestServer } from '../../fixtures/test-server.js';
@@ -77,14 +76,6 @@ function bytes(q: string): number {
   assert.ok(m, `memory quantity ${q}`);
   const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
   return Number(m[1]) * (m[2] ? unit[m[2] as keyof typeof unit] : 1);
-}
-
-/** A server.* key's value in the raw YAML, else the schema's default (0 when the key is unknown). */
-function serverSetting(raw: Record<string, unknown>, key: string): number {
-  const server = (raw.server ?? {}) as Record<string, unknown>;
-  if (typeof server[key] === 'number') return server[key];
-  const props = serverConfigSchema.properties.server.properties as Record<string, { default?: unknown }>;
-  return typeof props[key]?.default === 'number' ? props[key].default : 0;
 }
 
 /** Loads the ConfigMap's config exactly as a pod would: server.yaml, then models.config if the args name it. */
@@ -219,9 +210,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       });
 
       it('gives the pod a grace period covering the shutdown delay plus the drain timeout', () => {
-        const { raw } = podConfig(configMap!.data as Record<string, string>, container.args ?? [], env);
-        const needed =
-          (serverSetting(raw, 'shutdown_delay_ms') + serverSetting(raw, 'drain_timeout_ms')) / 1000;
+        const { config } = podConfig(configMap!.data as Record<string, string>, container.args ?? [], env);
+        const needed = (config.shutdownDelayMs + config.drainTimeoutMs) / 1000;
         assert.ok(needed > 0);
         assert.ok(
           pod.terminationGracePeriodSeconds >= needed,
