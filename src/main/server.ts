@@ -16,12 +16,14 @@ import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.j
 import { ServableManager } from './lifecycle/manager.js';
 import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
+import { Residency } from './lifecycle/residency.js';
 import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
+import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
 import { ConnectionBudget, effectiveMaxConnections, readFdSoftLimit } from './net/connection-budget.js';
@@ -65,6 +67,8 @@ export class TensorServe {
   readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
   private readonly loader: PoolVersionLoader;
+  /** Records an on-demand request's latency as a hit or a miss (set with the residency metrics). */
+  private observeResidency: (result: 'hit' | 'miss', latencyMicros: number) => void = () => {};
   private readonly watcher: ConfigWatcher | undefined;
   /** The model list the repository extension can load from (config, reloads). */
   private configured: readonly ModelConfig[];
@@ -91,6 +95,7 @@ export class TensorServe {
         runtimeModule: options.runtimeModule,
         logger,
         logLevel: logger.levelVal,
+        measureMemory: d.memoryMeasurement !== 'estimate',
       });
       this.pools.set(d.name, pool);
     }
@@ -123,6 +128,12 @@ export class TensorServe {
       },
     });
     for (const t of config.tenancy.tenants) this.scheduler.setTenantWeight(t.id, t.weight);
+    // Loads make room by evicting idle on-demand models (issue 12); the manager is created below.
+    const residency = new Residency(
+      this.tenancy.budget,
+      { evictable: () => this.manager.evictable(), evict: (m, v) => this.manager.evict(m, v) },
+      logger,
+    );
     const runWarmupInputs = warmupInputsRunner(this.scheduler);
     const warmup = new WarmupRunner({
       run: runWarmupInputs,
@@ -149,6 +160,8 @@ export class TensorServe {
           'model version memory',
         ),
       warmup,
+      (request) => residency.reserve(request),
+      (device, tenant) => residency.settle(device, tenant),
     );
     this.manager = new ServableManager({
       loader: this.loader,
@@ -164,7 +177,10 @@ export class TensorServe {
       admission: this.tenancy.admission,
       inFlight: this.tenancy.enabled ? this.tenancy.inFlight : undefined,
       maxTensorElements: config.limits.maxTensorElements,
-      observe: (o) => this.metrics.recordRequest(o),
+      observe: (o) => {
+        this.metrics.recordRequest(o);
+        if (o.residency !== undefined) this.observeResidency(o.residency, o.latencyMicros);
+      },
       reload: (models) => this.reloadModels(models),
       exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
@@ -250,6 +266,12 @@ export class TensorServe {
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
     });
     registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
+    this.observeResidency = registerResidencyMetrics(this.metrics.registry, {
+      onChange: (l) => this.manager.onChange(l),
+      onResidency: (l) => this.manager.onResidency(l),
+      budget: this.tenancy.budget,
+      residentVersions: () => [...this.loader.loaded.values()],
+    });
     this.metrics.setPendingProvider(() =>
       [...this.loader.loaded].map(([key, v]) => ({
         model: v.model,

@@ -29,6 +29,11 @@ export interface DevicePoolOptions {
   readonly logLevel?: number;
   /** Monotonic clock in milliseconds, for busy-time statistics. Defaults to `performance.now`. */
   readonly now?: () => number;
+  /**
+   * Measure what each load adds (default true): the runtime's own figure (tfjs backend bytes),
+   * else the worker process's RSS delta around the load. False: report no measurement.
+   */
+  readonly measureMemory?: boolean;
 }
 
 export interface ResolvedPoolOptions {
@@ -41,6 +46,7 @@ export interface ResolvedPoolOptions {
   readonly logger: PoolLogger | undefined;
   readonly logLevel: number;
   readonly now: () => number;
+  readonly measureMemory: boolean;
 }
 
 const DEVICE_NAME = /^(cpu|cuda:\d+)$/;
@@ -74,6 +80,7 @@ export function resolvePoolOptions(options: DevicePoolOptions): ResolvedPoolOpti
     logger: options.logger,
     logLevel: options.logLevel ?? 30,
     now: options.now ?? (() => performance.now()),
+    measureMemory: options.measureMemory ?? true,
   });
 }
 

@@ -20,6 +20,8 @@ interface Placement {
   readonly model: ModelDescriptor;
   state: 'loading' | 'ready';
   unloadRequested: boolean;
+  /** Measured bytes of one instance (the loads' mean); undefined while loading or unmeasured. */
+  bytesPerInstance?: number;
   /** Resolves when the load, including any roll-back, has finished. */
   readonly settled: Promise<void>;
 }
@@ -45,6 +47,8 @@ export class DevicePool implements BatchExecutor {
   readonly #listeners = new Set<() => void>();
   readonly #startedAt: number;
   #state: 'open' | 'closing' | 'destroyed' = 'open';
+  /** Load tasks run one at a time when measuring memory, so each RSS delta is one load's. */
+  #loadChain: Promise<unknown> = Promise.resolve();
   #stopping: Promise<void> | undefined;
 
   /** Throws TypeError naming the option when options are invalid. */
@@ -58,6 +62,7 @@ export class DevicePool implements BatchExecutor {
       interOpThreads: this.#options.interOpThreads,
       runtimeModule: this.#options.runtimeModule,
       logLevel: this.#options.logLevel,
+      measureMemory: this.#options.measureMemory,
     };
     this.#slots = Array.from(
       { length: this.#options.workers },
@@ -120,6 +125,9 @@ export class DevicePool implements BatchExecutor {
     }
     entry.state = 'ready';
     const replies = results.map((r) => (r as PromiseFulfilledResult<LoadReply>).value);
+    const measured = replies.filter((r) => r.memoryBytes !== undefined);
+    if (measured.length > 0)
+      entry.bytesPerInstance = measured.reduce((sum, r) => sum + (r.memoryBytes ?? 0), 0) / measured.length;
     return {
       signature: replies[0].signature,
       memoryBytes: replies.some((r) => r.memoryBytes === undefined)
@@ -224,7 +232,14 @@ export class DevicePool implements BatchExecutor {
     return this.#stopping;
   }
 
-  async #loadOn(slot: WorkerSlot, model: ModelDescriptor): Promise<LoadReply> {
+  #loadOn(slot: WorkerSlot, model: ModelDescriptor): Promise<LoadReply> {
+    if (!this.#options.measureMemory) return this.#loadOnNow(slot, model);
+    const run = this.#loadChain.then(() => this.#loadOnNow(slot, model));
+    this.#loadChain = run.catch(() => {});
+    return run;
+  }
+
+  async #loadOnNow(slot: WorkerSlot, model: ModelDescriptor): Promise<LoadReply> {
     let reply: ReplyOf<LoadTask>;
     try {
       reply = await slot.call({ kind: 'load', model });
@@ -269,7 +284,8 @@ export class DevicePool implements BatchExecutor {
         slot.models.delete(key);
         continue;
       }
-      this.#loadOn(slot, entry.model).catch((err: unknown) => {
+      // Not serialized: the placement's memory was measured by its first load.
+      this.#loadOnNow(slot, entry.model).catch((err: unknown) => {
         // Runs for this key fall back to other holders, or load it lazily (run descriptor).
         slot.models.delete(key);
         this.#options.logger?.error({ device: this.device, worker: slot.index, key, err }, 'reload failed');
@@ -286,9 +302,30 @@ export class DevicePool implements BatchExecutor {
     return holders.reduce((best, s) => (load(s) < load(best) ? s : best));
   }
 
+  /**
+   * Placement: the workers holding the fewest measured bytes (then the fewest models), so that
+   * memory stays balanced across a device's workers when models load on one instance each.
+   */
   #leastLoaded(instances: number): WorkerSlot[] {
     const n = instances === 0 || instances >= this.#slots.length ? this.#slots.length : instances;
-    return [...this.#slots].sort((a, b) => a.models.size - b.models.size || a.index - b.index).slice(0, n);
+    const bytes = (slot: WorkerSlot) => {
+      let sum = 0;
+      for (const key of slot.models) sum += this.#placements.get(key)?.bytesPerInstance ?? 0;
+      return sum;
+    };
+    const weight = new Map(this.#slots.map((s) => [s, bytes(s)] as const));
+    return [...this.#slots]
+      .sort((a, b) => weight.get(a)! - weight.get(b)! || a.models.size - b.models.size || a.index - b.index)
+      .slice(0, n);
+  }
+
+  /** Measured bytes held by each worker (placement balance), by worker index. */
+  workerBytes(): number[] {
+    return this.#slots.map((slot) => {
+      let sum = 0;
+      for (const key of slot.models) sum += this.#placements.get(key)?.bytesPerInstance ?? 0;
+      return sum;
+    });
   }
 
   #released(slot: WorkerSlot): void {

@@ -32,4 +32,9 @@ export interface LoadedModel {
 export interface Runtime {
   readonly platform: Platform;
   load(dir: string, options: LoadOptions): Promise<LoadedModel>;
+  /**
+   * Optional: sets up the runtime's per-process state before the first load, so that a load's
+   * RSS delta (the worker's measurement when the model reports no memoryBytes) is the model's.
+   */
+  prime?(): Promise<void>;
 }

@@ -21,6 +21,8 @@ export interface WorkerConfig {
   readonly runtimeModule: string;
   /** Lowest pino level number the worker's own log lines are written at. */
   readonly logLevel: number;
+  /** Measure each load's memory (runtime figure, else RSS delta); absent = true. */
+  readonly measureMemory?: boolean;
 }
 
 /** Everything a worker needs to (re)load a model version on its own. */

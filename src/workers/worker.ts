@@ -51,17 +51,32 @@ async function load(model: ModelDescriptor): Promise<LoadReply> {
   const loaded = existing === undefined;
   const session = existing ?? startLoad(model);
   const { signature, memoryBytes } = await session;
-  return { ok: true, signature, memoryBytes, loaded };
+  return {
+    ok: true,
+    signature,
+    memoryBytes: config.measureMemory === false ? undefined : (memoryBytes ?? rssDeltas.get(model.key)),
+    loaded,
+  };
 }
 
+/** RSS added by loads whose runtime cannot measure itself (onnxruntime), by key. */
+const rssDeltas = new Map<string, number>();
+
 function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
-  const session = runtimeFor(model.platform).then((runtime) =>
-    runtime.load(model.path, {
+  const session = runtimeFor(model.platform).then(async (runtime) => {
+    // This worker runs one task at a time, so the delta is this load's, plus whatever other
+    // threads allocated meanwhile (README: "Measured memory").
+    await runtime.prime?.();
+    const before = process.memoryUsage.rss();
+    const m = await runtime.load(model.path, {
       device: config.device,
       intraOpThreads: config.intraOpThreads,
       interOpThreads: config.interOpThreads,
-    }),
-  );
+    });
+    if (m.memoryBytes === undefined)
+      rssDeltas.set(model.key, Math.max(0, process.memoryUsage.rss() - before));
+    return m;
+  });
   sessions.set(model.key, session);
   // A failed load leaves nothing behind, so a later task may try again.
   session.catch(() => {
@@ -93,6 +108,7 @@ function runtimeFor(platform: Platform): Promise<Runtime> {
 async function unload(key: string): Promise<UnloadReply> {
   const session = sessions.get(key);
   sessions.delete(key);
+  rssDeltas.delete(key);
   if (session !== undefined) {
     const model = await session.catch(() => undefined);
     await model?.dispose();

@@ -47,7 +47,13 @@ describe('memory budget rejection through the real server', () => {
     ts = await startTestServer({
       // Room for the two serving versions and half of a third: acme's v2 cannot fit.
       devices: {
-        cpu: { workers: 1, intra_op_threads: 1, memory_budget_bytes: Math.floor(perVersion * 2.5) },
+        // estimate: charges are the file sizes, so the budget arithmetic is exact.
+        cpu: {
+          workers: 1,
+          intra_op_threads: 1,
+          memory_budget_bytes: Math.floor(perVersion * 2.5),
+          memory_measurement: 'estimate',
+        },
       },
       admin_keys: [{ sha256: sha256Hex(ADMIN) }],
       tenants: [
@@ -92,7 +98,7 @@ describe('memory budget rejection through the real server', () => {
     assert.equal(
       acme[0].measuredBytes,
       null,
-      'onnxruntime cannot measure: reported as unknown, not as the estimate',
+      'not measured (memory_measurement: estimate): reported as unknown, not as the estimate',
     );
   });
 });

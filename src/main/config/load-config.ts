@@ -11,7 +11,7 @@ import {
   resolveShutdownDelay,
 } from './connection-config.js';
 import { buildExampleSignatures } from './example-signatures.js';
-import type { ModelConfig, VersionPolicy } from './model-config.js';
+import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
 import { checkModelTenancy } from './model-names.js';
 import type { ModelDefaults, RawBatching, RawConfig, RawModel, RawPolicy } from './raw-config.js';
 import { serverConfigSchema } from './schema.js';
@@ -28,6 +28,8 @@ export const MODEL_DEFAULTS = {
   instances: 0,
   loadRetries: 5,
   loadRetryIntervalMs: 60_000,
+  idleUnloadSeconds: 0,
+  coldStartTimeoutMs: 30_000,
 } as const;
 
 /** Reads, validates and freezes a YAML config file. Throws ConfigError naming every problem. */
@@ -138,6 +140,7 @@ function buildDevices(raw: RawConfig): DeviceConfig[] {
     intraOpThreads: d.intra_op_threads ?? 1,
     interOpThreads: d.inter_op_threads ?? 1,
     memoryBudgetBytes: d.memory_budget_bytes ?? 0,
+    memoryMeasurement: d.memory_measurement ?? 'runtime',
   }));
 }
 
@@ -164,9 +167,22 @@ export function buildModel(
     loadRetryIntervalMs:
       m.load_retry_interval_ms ?? defaults.load_retry_interval_ms ?? MODEL_DEFAULTS.loadRetryIntervalMs,
     tenant: m.tenant,
+    residency: buildResidency(m, defaults),
     signatures: buildExampleSignatures(m.signatures, where, baseDir, problems),
     warmup: buildWarmup(m, defaults),
     transitionPolicy: m.transition_policy ?? defaults.transition_policy,
+  };
+}
+
+/** Pinned (undefined) unless the model or `model_defaults` says `load_on_demand: true`. */
+function buildResidency(m: RawModel, defaults: ModelDefaults): ResidencyConfig | undefined {
+  if (!(m.load_on_demand ?? defaults.load_on_demand ?? false)) return undefined;
+  return {
+    loadOnDemand: true,
+    idleUnloadSeconds:
+      m.idle_unload_seconds ?? defaults.idle_unload_seconds ?? MODEL_DEFAULTS.idleUnloadSeconds,
+    coldStartTimeoutMs:
+      m.cold_start_timeout_ms ?? defaults.cold_start_timeout_ms ?? MODEL_DEFAULTS.coldStartTimeoutMs,
   };
 }
 

@@ -12,6 +12,19 @@ export type VersionPolicy =
   | { readonly kind: 'all' }
   | { readonly kind: 'specific'; readonly versions: readonly number[] };
 
+/**
+ * How a model's versions stay in memory (issue 12). Absent: pinned (loaded at start, never
+ * evicted), the behaviour of every model before on-demand residency existed.
+ */
+export interface ResidencyConfig {
+  /** Registered at start but loaded by its first request; evictable under memory budgets. */
+  readonly loadOnDemand: boolean;
+  /** An on-demand version unused this long is unloaded; 0 = never. */
+  readonly idleUnloadSeconds: number;
+  /** Longest a request waits for a cold load (its own deadline may be shorter). */
+  readonly coldStartTimeoutMs: number;
+}
+
 /** One served model, validated and frozen. */
 export interface ModelConfig {
   readonly name: string;
@@ -32,6 +45,8 @@ export interface ModelConfig {
   readonly loadRetryIntervalMs: number;
   /** Owning tenant, or undefined for a shared/open model. */
   readonly tenant: string | undefined;
+  /** On-demand residency; undefined = pinned (see ResidencyConfig). */
+  readonly residency?: ResidencyConfig;
   /** Declared tf.Example signatures (Classify/Regress) by name; none when absent. */
   readonly signatures?: Readonly<Record<string, ExampleSignature>>;
   /**

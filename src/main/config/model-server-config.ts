@@ -28,6 +28,7 @@ export function settingsFromDefaults(defaults: ModelDefaults): (name: string) =>
     loadRetries: m.loadRetries,
     loadRetryIntervalMs: m.loadRetryIntervalMs,
     tenant: undefined,
+    residency: m.residency,
     warmup: m.warmup,
     transitionPolicy: m.transitionPolicy,
   };

@@ -36,6 +36,7 @@ export type ModelSettings = Pick<
   | 'tenant'
   | 'warmup'
   | 'transitionPolicy'
+  | 'residency'
 >;
 
 /** Settings used when the server gives none: CPU, default batching, TF Serving's retry defaults. */
@@ -127,6 +128,7 @@ export function modelServerConfigToModels(
       batching: s.batching,
       loadRetries: s.loadRetries,
       loadRetryIntervalMs: s.loadRetryIntervalMs,
+      residency: s.residency,
       tenant: s.tenant,
       ...(s.signatures === undefined ? {} : { signatures: s.signatures }),
       ...(s.warmup === undefined ? {} : { warmup: s.warmup }),

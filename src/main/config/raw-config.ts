@@ -45,6 +45,9 @@ export interface RawModel {
   load_retries?: number;
   load_retry_interval_ms?: number;
   tenant?: string;
+  load_on_demand?: boolean;
+  idle_unload_seconds?: number;
+  cold_start_timeout_ms?: number;
   signatures?: Record<string, RawExampleSignature>;
   enable_model_warmup?: boolean;
   num_request_iterations_for_warmup?: number;
@@ -86,7 +89,13 @@ export interface RawConfig {
   };
   devices: Record<
     string,
-    { workers?: number; intra_op_threads?: number; inter_op_threads?: number; memory_budget_bytes?: number }
+    {
+      workers?: number;
+      intra_op_threads?: number;
+      inter_op_threads?: number;
+      memory_budget_bytes?: number;
+      memory_measurement?: 'runtime' | 'estimate';
+    }
   >;
   model_defaults: ModelDefaults;
   models: RawModel[];

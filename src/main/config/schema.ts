@@ -57,6 +57,13 @@ const versionPolicySchema = {
   },
 } as const;
 
+/** On-demand residency keys, on a model or in `model_defaults` (README "Many models"). */
+const residencySchemaProperties = {
+  load_on_demand: { type: 'boolean' },
+  idle_unload_seconds: { type: 'number', minimum: 0 },
+  cold_start_timeout_ms: positiveInt,
+} as const;
+
 const warmupDeclSchema = {
   type: 'object',
   additionalProperties: false,
@@ -99,6 +106,7 @@ export const modelSchema = {
     load_retries: nonNegativeInt,
     load_retry_interval_ms: nonNegativeInt,
     tenant: { type: 'string', minLength: 1 },
+    ...residencySchemaProperties,
     signatures: exampleSignaturesSchema,
     ...lifecycleProperties,
   },
@@ -113,6 +121,7 @@ const deviceSchema = {
     // Threads ONNX may run independent graph nodes on (1 = sequential execution).
     inter_op_threads: positiveInt,
     memory_budget_bytes: nonNegativeInt,
+    memory_measurement: { enum: ['runtime', 'estimate'] },
   },
 } as const;
 
@@ -195,6 +204,7 @@ export const serverConfigSchema = {
         load_retries: nonNegativeInt,
         load_retry_interval_ms: nonNegativeInt,
         version_policy: versionPolicySchema,
+        ...residencySchemaProperties,
         ...lifecycleProperties,
       },
     },

@@ -14,6 +14,12 @@ export interface DeviceConfig {
   readonly interOpThreads: number;
   /** Bytes of model memory the device may hold (0 = unlimited). */
   readonly memoryBudgetBytes: number;
+  /**
+   * How a loaded version's charge is known: `runtime` (default) measures it after the load
+   * (tfjs backend bytes, onnxruntime the worker process's RSS delta); `estimate` keeps the
+   * file-size estimate (deterministic, e.g. for tests and strict capacity planning).
+   */
+  readonly memoryMeasurement?: 'runtime' | 'estimate';
 }
 
 export interface TlsConfig {

@@ -7,6 +7,9 @@ import type { ModelConfig, TransitionPolicyName } from '../config/model-config.j
 import type { VersionLoader } from './loader.js';
 import { type LifecycleLogger, silentLogger } from './logger.js';
 import { ModelVersions, type VersionChangeEvent } from './model-versions.js';
+import { OfflineMetadata, type OfflineSignature } from './offline-metadata.js';
+import type { ResidencyEvent } from './on-demand-state.js';
+import { type ColdStartBounds, waitForResident } from './resident-wait.js';
 import type { ServableHandle } from './servable.js';
 import { labelNotAvailable, labelVersion, selectStatuses } from './servable-lookup.js';
 import { FileSystemSource, type ListDir } from './source.js';
@@ -52,6 +55,8 @@ export class ServableManager {
   private readonly newModel: (name: string) => ModelVersions;
   private readonly models = new Map<string, ModelVersions>();
   private readonly listeners = new Set<(event: VersionChangeEvent) => void>();
+  private readonly residencyListeners = new Set<(event: ResidencyEvent) => void>();
+  private readonly offline: OfflineMetadata;
   private readonly waiters: { done: () => boolean; resolve: () => void }[] = [];
   private readonly dirty = new Set<ModelVersions>();
   private flushQueued = false;
@@ -74,8 +79,17 @@ export class ServableManager {
       policy: TRANSITION_POLICIES[options.transitionPolicy ?? 'availability-preserving'],
       emit: (event: VersionChangeEvent) => this.emit(event),
       changed: (model: ModelVersions) => this.markDirty(model),
+      residency: (event: ResidencyEvent) => this.emitResidency(event),
     };
     this.newModel = (name) => new ModelVersions(name, deps);
+    this.offline = new OfflineMetadata(this.logger);
+    // An on-demand version's signature is read from its file when it is registered (START).
+    this.onChange((e) => {
+      const model = this.models.get(e.model);
+      const dir = model?.versionDir(e.version);
+      if (e.state !== 'START' || model === undefined || !model.loadsOnDemand || dir === undefined) return;
+      this.offline.prefetch(e.model, e.version, dir, model.config?.platform);
+    });
   }
 
   /**
@@ -114,6 +128,7 @@ export class ServableManager {
     }
     await this.tick();
     await this.waitFor(() => [...this.models.values()].every((m) => m.settled()));
+    await this.offline.idle();
     this.initialLoadSettled = true;
     if (startup) this.warnUnavailableLabels(models);
     else this.assignLabels(models);
@@ -198,6 +213,110 @@ export class ServableManager {
   }
 
   /**
+   * acquire(), plus on-demand residency: for a `load_on_demand` model whose selected version
+   * is not AVAILABLE, starts its load (or joins the one under way: concurrent requests share
+   * one load) and waits for it, bounded by `bounds` and the model's `cold_start_timeout_ms`
+   * (see waitForResident for the errors). `latest` on a model with a newer wanted version than
+   * the one serving also starts that version's load, without waiting for it. Pinned models
+   * behave exactly as acquire().
+   */
+  async acquireResident(
+    name: string,
+    selector: VersionSelector,
+    bounds: ColdStartBounds = {},
+  ): Promise<ServableHandle> {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return this.acquire(name, selector);
+    let missed = false;
+    for (;;) {
+      let handle: ServableHandle | undefined;
+      let notResident: unknown;
+      try {
+        handle = model.acquire(selector);
+      } catch (err) {
+        // Not AVAILABLE (whatever code says so: not found, still loading): load it below.
+        if (!(err instanceof ServingError)) throw err;
+        notResident = err;
+      }
+      if (handle !== undefined) {
+        this.emitResidency({ kind: 'hit', model: name, version: handle.version });
+        const newest = selector.kind === 'latest' ? model.latestWanted() : undefined;
+        if (newest !== undefined && newest > handle.version && model.versionState(newest) === 'new')
+          model.demand(selector);
+        return { ...handle, residency: missed ? 'miss' : 'hit' };
+      }
+      const version = model.demand(selector);
+      if (version === undefined) throw notResident;
+      this.emitResidency({ kind: 'miss', model: name, version });
+      missed = true;
+      const timeoutMs = model.config?.residency?.coldStartTimeoutMs ?? 0;
+      await waitForResident(model, version, timeoutMs, bounds, (l) => this.onChange(l));
+      // Evicted again before this request took its handle (a tiny budget): ask once more.
+      if (model.versionState(version) === 'available') {
+        return { ...model.acquire({ kind: 'version', version }), residency: 'miss' };
+      }
+    }
+  }
+
+  /**
+   * True when `name` loads on demand and the selector names a wanted version: a request would
+   * load it (also after a failed load, which the next request tries again). Never throws.
+   */
+  loadableOnDemand(name: string, selector: VersionSelector): boolean {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return false;
+    try {
+      const version =
+        selector.kind === 'version'
+          ? selector.version
+          : selector.kind === 'label'
+            ? model.labels[selector.label]
+            : model.latestWanted();
+      // A failed on-demand load is tried again by the next request: not a reason to be unready.
+      return version !== undefined && model.wants(version);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * For metadata of an on-demand model whose selected version is not resident: the version
+   * and its signature read from the model file (OfflineMetadata); undefined otherwise.
+   */
+  offlineSignature(
+    name: string,
+    selector: VersionSelector,
+  ): (OfflineSignature & { version: number }) | undefined {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return undefined;
+    const version =
+      selector.kind === 'version'
+        ? selector.version
+        : selector.kind === 'label'
+          ? model.labels[selector.label]
+          : model.latestWanted();
+    if (version === undefined || !model.wants(version)) return undefined;
+    const found = this.offline.get(name, version);
+    return found === undefined ? undefined : { ...found, version };
+  }
+
+  /** Every on-demand version that could be evicted now (AVAILABLE, no handle held). */
+  evictable(): { model: string; version: number; key: string; lastUsed: number }[] {
+    return [...this.models.values()].flatMap((m) => m.evictable().map((v) => ({ model: m.name, ...v })));
+  }
+
+  /** Evicts one version (ModelVersions.evict); undefined when it is not evictable now. */
+  evict(name: string, version: number): Promise<void> | undefined {
+    return this.models.get(name)?.evict(version, 'lru');
+  }
+
+  /** Subscribes to residency events (hits, misses, evictions, cold starts); returns the unsubscribe. */
+  onResidency(listener: (event: ResidencyEvent) => void): () => void {
+    this.residencyListeners.add(listener);
+    return () => this.residencyListeners.delete(listener);
+  }
+
+  /**
    * Statuses of a model's versions, highest first, including versions in END (unloaded, or
    * failed with their load error). No selector or `latest`: all versions. Throws NOT_FOUND
    * `Could not find any versions of model m` / `Could not find version 5 of model m`,
@@ -255,20 +374,30 @@ export class ServableManager {
    * Server readiness (TF Serving and Triton's strict readiness): true while every model in the
    * current list has at least one AVAILABLE version, until close(). A model still loading,
    * failed, or whose versions are all gone makes the server not ready. An empty list is ready
-   * once setModels() has been called.
+   * once setModels() has been called. On-demand models (issue 12) do not need to be resident:
+   * one counts as ready while it has a version on disk that a request would load, so neither
+   * START nor an eviction takes the server out of a load balancer.
    */
   isReady(): boolean {
     if (this.closed || !this.listApplied) return false;
     for (const model of this.models.values()) {
-      if (model.config !== undefined && model.available().length === 0) return false;
+      if (model.config !== undefined && !this.modelServable(model)) return false;
     }
     return true;
   }
 
-  /** True when `name` is in the model list and has an AVAILABLE version. Never throws. */
+  /**
+   * True when `name` is in the model list and has an AVAILABLE version, or loads on demand
+   * and a request would load its latest version. Never throws.
+   */
   isModelReady(name: string): boolean {
     const model = this.models.get(name);
-    return !this.closed && model?.config !== undefined && model.available().length > 0;
+    return !this.closed && model?.config !== undefined && this.modelServable(model);
+  }
+
+  private modelServable(model: ModelVersions): boolean {
+    if (model.available().length > 0) return true;
+    return model.loadsOnDemand && this.loadableOnDemand(model.name, { kind: 'latest' });
   }
 
   /** True once the first setModels() has settled (every initial version AVAILABLE or failed). */
@@ -336,6 +465,16 @@ export class ServableManager {
         listener(event);
       } catch (err) {
         this.logger.error({ err }, 'version change listener threw');
+      }
+    }
+  }
+
+  private emitResidency(event: ResidencyEvent): void {
+    for (const listener of this.residencyListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'residency listener threw');
       }
     }
   }

@@ -7,6 +7,7 @@ import type { ModelConfig } from '../config/model-config.js';
 import { type HarnessState, LoaderHarness, PUBLIC_STATE } from './harness.js';
 import type { VersionLoader } from './loader.js';
 import type { LifecycleLogger } from './logger.js';
+import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
 import type { ServableHandle } from './servable.js';
 import { type LabelMap, labelVersion, servableLoading } from './servable-lookup.js';
 import type { VersionDir } from './source.js';
@@ -36,6 +37,8 @@ export interface ModelVersionsDeps {
   readonly emit: (event: VersionChangeEvent) => void;
   /** After every harness transition; the manager schedules a reconcile of this model. */
   readonly changed: (model: ModelVersions) => void;
+  /** On-demand residency events (hits, misses, evictions) for metrics. Must not throw. */
+  readonly residency?: (event: ResidencyEvent) => void;
 }
 
 interface Slot {
@@ -60,11 +63,23 @@ export class ModelVersions {
   private wanted = new Set<number>();
   private readonly slots = new Map<number, Slot>();
   private readonly retired = new Map<number, VersionStatus>();
+  /** Demanded versions, last use and idle timers of an on-demand model (see on-demand-state.ts). */
+  readonly onDemand: OnDemandState;
 
   constructor(
     readonly name: string,
     private readonly deps: ModelVersionsDeps,
-  ) {}
+  ) {
+    this.onDemand = new OnDemandState(name, deps.clock, {
+      evict: (version, reason) => this.evict(version, reason),
+      emit: (event) => deps.residency?.(event),
+    });
+  }
+
+  /** True when the config says `load_on_demand`. */
+  get loadsOnDemand(): boolean {
+    return this.config?.residency?.loadOnDemand === true;
+  }
 
   /** Replaces the on-disk version list (a successful poll, or [] on a new base path). */
   setVersionDirs(dirs: readonly VersionDir[]): void {
@@ -81,7 +96,8 @@ export class ModelVersions {
     if (this.config === undefined) return true;
     for (const version of this.wanted) {
       const state = this.slots.get(version)?.harness.state;
-      if (state !== 'available' && state !== 'error') return false;
+      if (state === 'available' || state === 'error' || this.waitsForDemand(version)) continue;
+      return false;
     }
     return true;
   }
@@ -172,6 +188,7 @@ export class ModelVersions {
       throw servableNotFound(this.name, version, label);
     }
     slot.refs++;
+    this.onDemand.used(slot.harness.version, slot.refs);
     let released = false;
     return {
       name: this.name,
@@ -184,6 +201,8 @@ export class ModelVersions {
         released = true;
         slot.refs--;
         if (slot.refs === 0 && slot.harness.state === 'quiescing') void slot.harness.unload();
+        if (slot.harness.state === 'available')
+          this.onDemand.released(slot.harness.version, slot.refs, this.idleMs());
       },
     };
   }
@@ -205,7 +224,9 @@ export class ModelVersions {
     }
     const policy = config?.transitionPolicy ? TRANSITION_POLICIES[config.transitionPolicy] : this.deps.policy;
     for (;;) {
-      const snapshot = [...this.slots.values()].map((s) => ({
+      // An on-demand version not yet asked for is not the policy's to load.
+      const live = [...this.slots.values()].filter((s) => !this.waitsForDemand(s.harness.version));
+      const snapshot = live.map((s) => ({
         version: s.harness.version,
         state: s.harness.versionState,
         wanted: this.wanted.has(s.harness.version),
@@ -220,6 +241,104 @@ export class ModelVersions {
         if (slot.refs === 0) void slot.harness.unload();
       }
     }
+  }
+
+  /**
+   * On-demand: asks for the version `selector` names (latest: the highest wanted) to be loaded
+   * and returns its number, or undefined when this is not an on-demand model or the selector
+   * names no wanted version (the caller then reports NOT_FOUND). A version whose last load
+   * failed gets a fresh harness, so a budget that has freed up since, or a fixed file, is tried
+   * again. Throws INVALID_ARGUMENT for an unknown label.
+   */
+  demand(selector: VersionSelector): number | undefined {
+    const config = this.config;
+    if (config === undefined || !this.loadsOnDemand) return undefined;
+    const version =
+      selector.kind === 'version'
+        ? selector.version
+        : selector.kind === 'label'
+          ? labelVersion(this.labels, selector.label)
+          : Math.max(-1, ...this.wanted);
+    if (!this.wanted.has(version)) return undefined;
+    const slot = this.slots.get(version);
+    if (slot?.harness.state === 'error') {
+      this.retire(slot);
+      this.addSlot(config, version);
+    }
+    this.onDemand.demand(version);
+    this.deps.changed(this);
+    return version;
+  }
+
+  /** The directory of a version on disk (last poll); undefined when not there. */
+  versionDir(version: number): string | undefined {
+    return this.dirs.get(version);
+  }
+
+  /** Whether the version policy wants `version` served. */
+  wants(version: number): boolean {
+    return this.wanted.has(version);
+  }
+
+  /** The highest wanted version (what `latest` should serve), or undefined. */
+  latestWanted(): number | undefined {
+    return this.wanted.size === 0 ? undefined : Math.max(...this.wanted);
+  }
+
+  /** Internal state of a version's live harness; undefined when it has none. */
+  versionState(version: number): HarnessState | undefined {
+    return this.slots.get(version)?.harness.state;
+  }
+
+  /** The error of a version in `error`, as its status reports it. */
+  versionError(version: number): ServingError | undefined {
+    const harness = this.slots.get(version)?.harness;
+    return harness?.state === 'error' ? harness.error : undefined;
+  }
+
+  /**
+   * On-demand versions that may be unloaded now: AVAILABLE with no handle held (nothing queued
+   * or running), with their loader key and last use.
+   */
+  evictable(): { version: number; key: string; lastUsed: number }[] {
+    if (!this.loadsOnDemand) return [];
+    const out: { version: number; key: string; lastUsed: number }[] = [];
+    for (const slot of this.slots.values()) {
+      const loaded = slot.harness.loaded;
+      if (slot.harness.state !== 'available' || slot.refs > 0 || loaded === undefined) continue;
+      out.push({
+        version: slot.harness.version,
+        key: loaded.key,
+        lastUsed: this.onDemand.lastUsed(slot.harness.version),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Unloads an evictable version (see evictable()); resolves once it is unloaded, undefined
+   * (nothing done) when it is not evictable now. The version goes back to START, to be loaded
+   * again by its next request.
+   */
+  evict(version: number, reason: 'lru' | 'idle'): Promise<void> | undefined {
+    const slot = this.slots.get(version);
+    if (!this.loadsOnDemand || slot?.harness.state !== 'available' || slot.refs > 0) return undefined;
+    this.onDemand.evicted(version, reason);
+    slot.harness.quiesce();
+    return slot.harness.unload();
+  }
+
+  private idleMs(): number {
+    return this.loadsOnDemand ? (this.config?.residency?.idleUnloadSeconds ?? 0) * 1000 : 0;
+  }
+
+  /** An on-demand version still in START that no request has asked for. */
+  private waitsForDemand(version: number): boolean {
+    return (
+      this.loadsOnDemand &&
+      this.slots.get(version)?.harness.state === 'new' &&
+      !this.onDemand.isDemanded(version)
+    );
   }
 
   private addSlot(config: ModelConfig, version: number): void {
@@ -259,6 +378,8 @@ export class ModelVersions {
         ...(state === 'AVAILABLE' ? { loadMillis, memoryBytes: harness.loaded?.memoryBytes } : {}),
         ...(failed ? { errorCode, errorMessage } : {}),
       });
+      if (state === 'AVAILABLE') this.onDemand.loaded(harness.version, this.idleMs());
+      else this.onDemand.notResident(harness.version, failed);
       if (state === 'AVAILABLE' || (state === 'END' && !failed)) {
         this.deps.logger.info(
           { model: this.name, version: harness.version, state, load_ms: loadMillis },

@@ -5,7 +5,7 @@ import type { DevicePool } from '../../workers/device-pool.js';
 import { detectPlatform, estimateModelBytes } from '../../workers/platform.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { DEFAULT_WARMUP } from '../config/warmup-options.js';
-import type { MemoryBudget, ReservationInfo } from '../tenancy/memory-budget.js';
+import type { MemoryBudget, ReservationInfo, ReserveRequest } from '../tenancy/memory-budget.js';
 import type { LoadedVersion, VersionLoader } from './loader.js';
 import type { WarmupRunner } from './warmup/warmup-runner.js';
 
@@ -48,6 +48,10 @@ export class PoolVersionLoader implements VersionLoader {
     private readonly budget?: MemoryBudget,
     private readonly report?: MemoryReport,
     private readonly warmup?: WarmupRunner,
+    /** Reserves instead of `budget.reserve` (Residency: evicts idle on-demand models to make room). */
+    private readonly reserve?: (request: ReserveRequest) => Promise<ReservationInfo>,
+    /** After a measurement replaced an estimate: restores the budgets if it overshot (Residency.settle). */
+    private readonly settle?: (device: string, tenant: string | undefined) => Promise<void>,
   ) {}
 
   async load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion> {
@@ -58,7 +62,9 @@ export class PoolVersionLoader implements VersionLoader {
     const holders = model.instances === 0 ? workers : Math.min(model.instances, workers);
     const estimated = (await estimateModelBytes(versionDir)) * holders;
     const key = `${model.name}/${version}#${++generation}`;
-    this.budget?.reserve({ key, device: model.device, tenant: model.tenant, bytes: estimated });
+    const request = { key, device: model.device, tenant: model.tenant, bytes: estimated };
+    if (this.reserve !== undefined) await this.reserve(request);
+    else this.budget?.reserve(request);
     try {
       const label = `model '${model.name}' version ${version}`;
       const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
@@ -98,8 +104,15 @@ export class PoolVersionLoader implements VersionLoader {
       }
       // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
       const measured = loaded.memoryBytes;
-      const reservation = measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured);
+      // onnxruntime's figure is the worker's RSS delta, which reads low when the allocator reuses
+      // pages an unloaded model freed; its weights (the file) are a floor, so charge the larger.
+      const charge =
+        measured !== undefined && platform === 'onnx' ? Math.max(measured, estimated) : undefined;
+      const reservation =
+        measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured, charge);
       if (reservation !== undefined) this.report?.(info, reservation);
+      if (reservation !== undefined && reservation.chargedBytes > reservation.estimatedBytes)
+        void this.settle?.(model.device, model.tenant);
       return {
         key,
         platform,

@@ -12,5 +12,7 @@ export interface ServableHandle {
   readonly signature: Signature;
   /** Scheduler/pool key of this version, unique across the server. */
   readonly key: string;
+  /** On-demand models (acquireResident): `hit` when the version was resident, `miss` when this request waited for its load. */
+  readonly residency?: 'hit' | 'miss';
   release(): void;
 }

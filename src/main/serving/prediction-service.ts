@@ -8,6 +8,7 @@ import {
   validateInputs,
 } from '../../core/input-validation.js';
 import type { ModelMetadataResult } from '../../core/model-metadata.js';
+import type { Platform } from '../../core/platform.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
 import type { VersionSelector } from '../../core/version-selector.js';
@@ -33,6 +34,22 @@ export interface ServableSource {
   /** Why a listed model is not served as configured; undefined when it is. Never throws. */
   loadError(name: string): ServingError | undefined;
   setModels(models: readonly ModelConfig[]): Promise<void>;
+  /**
+   * acquire(), loading an on-demand model's version first when it is not resident, waiting at
+   * most until `deadline` (epoch ms) or the model's cold-start timeout. Absent: acquire().
+   */
+  acquireResident?(
+    name: string,
+    selector: VersionSelector,
+    bounds: { deadline?: number; signal?: AbortSignal },
+  ): Promise<ServableHandle>;
+  /** Signature of a non-resident on-demand version read from its file, if its runtime allows. */
+  offlineSignature?(
+    name: string,
+    selector: VersionSelector,
+  ): { version: number; platform: Platform; signature: Signature } | undefined;
+  /** True when the selected version is not resident but a request would load it (on demand). */
+  loadableOnDemand?(name: string, selector: VersionSelector): boolean;
 }
 
 /**
@@ -68,6 +85,8 @@ export interface PredictObservation {
   readonly timings: BatchTimings | undefined;
   /** The resolved version's platform (`onnx`, `tfjs`, ...); undefined before resolution. */
   readonly runtime: string | undefined;
+  /** On-demand models: whether the version was resident (hit) or the call waited for its load (miss). */
+  readonly residency?: 'hit' | 'miss';
 }
 
 export interface PredictionServiceOptions {
@@ -122,6 +141,7 @@ export class PredictionService implements InferenceCore {
     const tenant = call.caller?.tenant;
     let version: number | undefined;
     let runtime: string | undefined;
+    let residency: 'hit' | 'miss' | undefined;
     let internal = call.model;
     let rows = 0;
     let queueMicros = 0;
@@ -132,10 +152,11 @@ export class PredictionService implements InferenceCore {
       internal = this.opts.namespace.resolve(call.caller, call.model);
       ticket = this.opts.admission?.admit(tenant, call.arrival);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
-      const handle = this.acquire(call.model, internal, call.selector);
+      const handle = await this.acquireResident(call, internal);
       try {
         version = handle.version;
         runtime = handle.platform;
+        residency = handle.residency;
         if (signatureName !== DEFAULT_SIGNATURE_NAME) {
           throw new ServingError(
             'INVALID_ARGUMENT',
@@ -194,6 +215,7 @@ export class PredictionService implements InferenceCore {
         queueMicros,
         timings,
         runtime,
+        residency,
       });
     }
   }
@@ -209,6 +231,23 @@ export class PredictionService implements InferenceCore {
 
   modelMetadata(model: string, selector: VersionSelector, caller?: CallerIdentity): ModelMetadataResult {
     const internal = this.opts.namespace.resolve(caller, model);
+    // An on-demand version that is not resident answers from its file, without being loaded
+    // (`latest` with a version resident answers for that one, as predict would serve it).
+    const available = this.opts.servables.availableVersions(internal);
+    const offline =
+      selector.kind === 'latest' && available.length > 0
+        ? undefined
+        : this.opts.servables.offlineSignature?.(internal, selector);
+    if (offline !== undefined && !available.includes(offline.version)) {
+      return {
+        model,
+        version: offline.version,
+        platform: offline.platform,
+        signatureName: DEFAULT_SIGNATURE_NAME,
+        signature: offline.signature,
+        availableVersions: available,
+      };
+    }
     const handle = this.acquire(model, internal, selector);
     try {
       const declared = this.opts.exampleSignatures?.(internal);
@@ -249,6 +288,21 @@ export class PredictionService implements InferenceCore {
     return new ServingError(err.code, err.message.split(internal).join(model), { cause: err });
   }
 
+  /** The version for a predict call: on-demand models are loaded first (cold start). */
+  private async acquireResident(call: PredictCall, internal: string): Promise<ServableHandle> {
+    const servables = this.opts.servables;
+    if (servables.acquireResident === undefined) return this.acquire(call.model, internal, call.selector);
+    try {
+      return await servables.acquireResident(internal, call.selector, {
+        deadline: call.deadline,
+        signal: call.signal,
+      });
+    } catch (err) {
+      if (!(err instanceof ServingError)) throw err;
+      throw asCallerSeesError(call.model, internal, err);
+    }
+  }
+
   private acquire(model: string, internal: string, selector: VersionSelector): ServableHandle {
     return asCallerSees(model, internal, () => this.opts.servables.acquire(internal, selector));
   }
@@ -283,7 +337,13 @@ export class PredictionService implements InferenceCore {
       this.modelMetadata(model, selector, caller);
       return true;
     } catch {
-      return false;
+      // An on-demand model is ready while a request would load it: residency is not readiness.
+      try {
+        const internal = this.opts.namespace.resolve(caller, model);
+        return this.opts.servables.loadableOnDemand?.(internal, selector) ?? false;
+      } catch {
+        return false;
+      }
     }
   }
 }

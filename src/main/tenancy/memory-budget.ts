@@ -49,6 +49,8 @@ interface Entry {
   tenant: string | undefined;
   estimatedBytes: number;
   measuredBytes: number | undefined;
+  /** Overrides the measurement in the budgets (see adjust). */
+  chargedBytes?: number | undefined;
 }
 
 /**
@@ -118,14 +120,18 @@ export class MemoryBudget {
     return info(entry);
   }
 
-  /** Records the bytes measured after loading; they replace the estimate in the budgets. */
-  adjust(key: string, measuredBytes: number): ReservationInfo {
+  /**
+   * Records the bytes measured after loading; they replace the estimate in the budgets, or
+   * `chargedBytes` does when given (a measurement known to read low, e.g. an RSS delta).
+   */
+  adjust(key: string, measuredBytes: number, chargedBytes?: number): ReservationInfo {
     const entry = this.entries.get(key);
     if (entry === undefined) throw new Error(`No memory reservation for ${key}`);
     if (!(measuredBytes >= 0) || !Number.isFinite(measuredBytes)) {
       throw new RangeError('measuredBytes must be a non-negative finite number');
     }
     entry.measuredBytes = measuredBytes;
+    entry.chargedBytes = chargedBytes === undefined ? undefined : Math.max(0, chargedBytes);
     return info(entry);
   }
 
@@ -170,11 +176,18 @@ export class MemoryBudget {
 }
 
 function charged(e: Entry): number {
-  return e.measuredBytes ?? e.estimatedBytes;
+  return e.chargedBytes ?? e.measuredBytes ?? e.estimatedBytes;
 }
 
 function info(e: Entry): ReservationInfo {
-  return { ...e, chargedBytes: charged(e) };
+  return {
+    key: e.key,
+    device: e.device,
+    tenant: e.tenant,
+    estimatedBytes: e.estimatedBytes,
+    measuredBytes: e.measuredBytes,
+    chargedBytes: charged(e),
+  };
 }
 
 function exhausted(what: string, budget: number, used: number, requested: number): ServingError {

@@ -35,8 +35,13 @@ export interface TenancyReport {
     device: string;
     tenant: string | undefined;
     estimatedBytes: number;
-    /** null when the runtime cannot measure (onnxruntime): never a copy of the estimate. */
+    /**
+     * Measured after the load (tfjs backend bytes; onnxruntime the worker's RSS delta); null
+     * when not measured (`memory_measurement: estimate`): never a copy of the estimate.
+     */
     measuredBytes: number | null;
+    /** What counts against the budgets: measured, or for onnxruntime max(measured, estimated). */
+    chargedBytes: number;
   }[];
 }
 
@@ -68,6 +73,7 @@ export function tenancyReport(services: TenancyServices, owner: ReservationOwner
         tenant: r.tenant,
         estimatedBytes: r.estimatedBytes,
         measuredBytes: r.measuredBytes ?? null,
+        chargedBytes: r.chargedBytes,
       };
     }),
   };

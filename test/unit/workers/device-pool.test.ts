@@ -179,3 +179,15 @@ describe('DevicePool load and run', () => {
     assert.equal(stats.perWorker[0].running, 0);
   });
 });
+
+describe('DevicePool placement', () => {
+  it('places a one-instance model on the worker holding the fewest measured bytes', async (t) => {
+    const pool = fakePool(2);
+    t.after(() => pool.destroy());
+    await pool.load(placement('big:1', modelDir({ memoryBytes: 10_000 }), 1));
+    await pool.load(placement('small:1', modelDir({ memoryBytes: 100 }), 1));
+    // By model count the workers tie (one each); by bytes the second worker is far lighter.
+    await pool.load(placement('small:2', modelDir({ memoryBytes: 100 }), 1));
+    assert.deepEqual(pool.workerBytes(), [10_000, 200]);
+  });
+});
