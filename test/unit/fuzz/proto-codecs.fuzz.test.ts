@@ -2,6 +2,10 @@ import { describe, it } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { decodeBytesElements } from '../../../src/main/codecs/bytes-framing.js';
+import {
+  decodeModelInferRequest as fastInfer,
+  decodePredictRequest as fastPredict,
+} from '../../../src/main/codecs/grpc-fast-codec.js';
 import { KSERVE_DATATYPES } from '../../../src/main/codecs/kserve-dtype.js';
 import { decodeInferInputs, type InferInputTensorObject } from '../../../src/main/codecs/kserve-grpc.js';
 import { decodeTensorProto, type TensorProtoObject } from '../../../src/main/codecs/tensor-proto.js';
@@ -129,6 +133,14 @@ describe('codec fuzzing: tensor messages decode or refuse with a client error', 
           inf = infer.requestDeserialize(k) as typeof inf;
         } catch {}
         if (inf) decodesOrRefuses(() => decodeInferInputs(inf.inputs ?? [], inf.raw_input_contents, OPTS));
+        // The hand-written hot-path decoders: they decode the message or hand it to proto-loader
+        // (undefined), never throw; what they decode, the tensor codecs decode or refuse.
+        const fp = fastPredict(p);
+        if (fp)
+          for (const [n, t] of Object.entries(fp.inputs))
+            decodesOrRefuses(() => decodeTensorProto(n, t, OPTS));
+        const fk = fastInfer(k);
+        if (fk) decodesOrRefuses(() => decodeInferInputs(fk.inputs, fk.raw_input_contents, OPTS));
       }),
       fuzzParams(1000),
     );
