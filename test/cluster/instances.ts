@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../load-tests/server-process.js';
 import { serverConfigSchema } from '../../src/main/config/schema.js';
 import { MODELS_DIR, REPO_ROOT } from '../fixtures/repo-root.js';
 
@@ -24,17 +24,8 @@ export const TIMINGS = {
   grpcMaxConnectionAgeGraceMs: 2000,
 } as const;
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the load tests' helper; balancers.ts imports it from here). */
+export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

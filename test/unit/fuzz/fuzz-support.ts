@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import type * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { ServingError } from '../../../src/core/errors.js';
+import { loadProtos } from '../../../src/main/grpc/grpc-protos.js';
 
 /**
  * fast-check parameters of the codec fuzzers. A fixed seed keeps `npm test` reproducible and
@@ -54,3 +56,19 @@ export const jsonishText = fc.oneof(
   fc.stringMatching(/^[[\]{}",:0-9.eE+\-tfnrulasNIinfy \\]{0,200}$/),
   fc.string({ maxLength: 200 }),
 );
+
+/** `valid` with up to `maxEdits` bytes overwritten at arbitrary offsets (a fresh copy each time). */
+export function mutated(valid: Uint8Array, maxEdits = 3): fc.Arbitrary<Buffer> {
+  return fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: maxEdits }).map((edits) => {
+    const copy = Buffer.from(valid);
+    for (const [at, v] of edits) if (copy.length > 0) copy[at % copy.length] = v;
+    return copy;
+  });
+}
+
+/** The server-side (de)serializers of one RPC, exactly as grpc-js uses them. */
+export function grpcMethod(service: string, name: string): grpc.MethodDefinition<object, object> {
+  let node: unknown = loadProtos().grpcObject;
+  for (const part of service.split('.')) node = (node as Record<string, unknown>)[part];
+  return (node as { service: Record<string, grpc.MethodDefinition<object, object>> }).service[name];
+}

@@ -1,11 +1,9 @@
 import { describe, it } from 'node:test';
-import type * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { parseJsonBody } from '../../../src/main/codecs/json-body.js';
 import { decodeInputObject, type InputObject, mergeContext } from '../../../src/main/codecs/tf-example.js';
 import { decodeExampleRequestJson } from '../../../src/main/codecs/tfs-example-json.js';
-import { loadProtos } from '../../../src/main/grpc/grpc-protos.js';
-import { bytes, decodesOrRefuses, fuzzParams, jsonishText } from './fuzz-support.js';
+import { bytes, decodesOrRefuses, fuzzParams, grpcMethod, jsonishText, mutated } from './fuzz-support.js';
 
 const feature = fc.oneof(
   fc.record({ float_list: fc.record({ value: fc.array(fc.float(), { maxLength: 4 }) }) }),
@@ -66,18 +64,10 @@ describe('codec fuzzing: tf.Example inputs decode or refuse with a client error'
   });
 
   it('gRPC ClassificationRequest wire bytes, mutated after serialization', () => {
-    let node: unknown = loadProtos().grpcObject;
-    for (const part of 'tensorflow.serving.PredictionService'.split('.'))
-      node = (node as Record<string, unknown>)[part];
-    const classify = (node as { service: Record<string, grpc.MethodDefinition<object, object>> }).service
-      .Classify;
-    const wire = fc
-      .tuple(input, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }))
-      .map(([i, edits]) => {
-        const copy = Buffer.from(classify.requestSerialize({ model_spec: { name: 'm' }, input: i }));
-        for (const [at, v] of edits) if (copy.length > 0) copy[at % copy.length] = v;
-        return copy;
-      });
+    const classify = grpcMethod('tensorflow.serving.PredictionService', 'Classify');
+    const wire = input.chain((i) =>
+      mutated(classify.requestSerialize({ model_spec: { name: 'm' }, input: i })),
+    );
     fc.assert(
       fc.property(
         fc.oneof(

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodePredictionLog, encodePredictLog } from '../../../src/main/lifecycle/warmup/prediction-log.js';
 import { encodeTfRecords, readTfRecords } from '../../../src/main/lifecycle/warmup/tfrecord.js';
-import { bytes, decodesOrRefuses, fuzzParams } from './fuzz-support.js';
+import { bytes, decodesOrRefuses, fuzzParams, mutated } from './fuzz-support.js';
 
 const OPTS = { maxRecords: 8, what: 'warmup file tf_serving_warmup_requests' };
 
@@ -29,12 +29,10 @@ const damagedFile = fc
   )
   .chain((file) =>
     fc
-      .tuple(fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }), fc.nat(), bytes)
-      .map(([edits, cut, junk]) => {
-        const copy = Buffer.from(file);
-        for (const [at, v] of edits) if (copy.length > 0) copy[at % copy.length] = v;
-        return Buffer.concat([copy.subarray(0, copy.length === 0 ? 0 : cut % (copy.length + 1)), junk]);
-      }),
+      .tuple(mutated(file), fc.nat(), bytes)
+      .map(([copy, cut, junk]) =>
+        Buffer.concat([copy.subarray(0, copy.length === 0 ? 0 : cut % (copy.length + 1)), junk]),
+      ),
   );
 
 describe('codec fuzzing: warmup files (TFRecord of PredictionLog) read or refuse with a client error', () => {
@@ -57,13 +55,8 @@ describe('codec fuzzing: warmup files (TFRecord of PredictionLog) read or refuse
       model_spec: { name: 'm' },
       inputs: { x: { dtype: 'DT_FLOAT', float_val: [1] } },
     });
-    const mutated = fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 }).map((edits) => {
-      const copy = Buffer.from(valid);
-      for (const [at, v] of edits) copy[at % copy.length] = v;
-      return copy;
-    });
     fc.assert(
-      fc.property(fc.oneof(mutated, bytes), (b) =>
+      fc.property(fc.oneof(mutated(valid), bytes), (b) =>
         decodesOrRefuses(() => decodePredictionLog(b, 'record 0')),
       ),
       fuzzParams(1500),
