@@ -64,7 +64,10 @@ export class OneConnection {
     const head = this.#buffer.subarray(0, end).toString('latin1');
     const status = Number(head.slice(9, 12));
     const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (m === null) return this.#fail(new Error(`response without content-length: ${head.slice(0, 200)}`));
+    if (m === null) {
+      this.#fail(new Error(`response without content-length: ${head.slice(0, 200)}`));
+      return;
+    }
     const total = end + 4 + Number(m[1]);
     if (this.#buffer.length < total) return;
     this.#buffer = this.#buffer.subarray(total);
