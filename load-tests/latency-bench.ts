@@ -39,7 +39,7 @@ import type { LoadResult } from './latency.js';
 import { LatencyRecorder } from './latency.js';
 import { OneConnection } from './one-connection.js';
 import { scrape, serverStats } from './prometheus.js';
-import { protocolLoad } from './protocol-load.js';
+import { type GrpcClient, protocolLoad } from './protocol-load.js';
 import { cnnImage, type Protocol, restRequest } from './scenarios.js';
 import {
   BUILD_ROOT,
@@ -85,9 +85,9 @@ async function measure(
   name: string,
   protocol: Protocol,
   connections: number,
-  o: { durationS: number; warmupS: number; model: string; scrapes: boolean },
+  o: { durationS: number; warmupS: number; model: string; scrapes: boolean; grpcClient: GrpcClient },
 ): Promise<Row> {
-  const load = protocolLoad(protocol, srv, o.model, [cnnImage(1)]);
+  const load = protocolLoad(protocol, srv, o.model, [cnnImage(1)], { grpcClient: o.grpcClient });
   await load.check();
   if (o.warmupS > 0) await load.run(connections, o.warmupS);
   const before = o.scrapes ? await scrape(srv.restUrl, o.model) : undefined;
@@ -244,7 +244,10 @@ async function main(): Promise<void> {
     workers: flags.num('workers', 1),
     rounds: flags.num('rounds', 1),
     single: flags.num('single-requests', 400),
+    grpcClient: flags.str('grpc-client', 'h2') as GrpcClient,
   };
+  if (o.grpcClient !== 'h2' && o.grpcClient !== 'grpc-js')
+    throw new Error('--grpc-client must be h2 or grpc-js');
   const PROTOCOLS = flags
     .str('protocols', ALL_PROTOCOLS.join(','))
     .split(',')
