@@ -6,17 +6,16 @@ import type { CallerIdentity } from '../core/caller-identity.js';
 import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import { ConfigWatcher } from './config/config-watcher.js';
-import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
 import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.js';
-import { ServableManager } from './lifecycle/manager.js';
-import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
+import type { ServableManager } from './lifecycle/manager.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
 import { Residency } from './lifecycle/residency.js';
+import { ServerCore } from './lifecycle/server-core.js';
 import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
@@ -66,12 +65,11 @@ export class TensorServe {
   /** Classify, Regress and MultiInference over the core, for the front ends. */
   readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
-  private readonly loader: PoolVersionLoader;
+  /** The model list, every reload path and the registry of loaded versions (TF Serving's ServerCore). */
+  readonly serverCore: ServerCore;
   /** Records an on-demand request's latency as a hit or a miss (set with the residency metrics). */
   private observeResidency: (result: 'hit' | 'miss', latencyMicros: number) => void = () => {};
   private readonly watcher: ConfigWatcher | undefined;
-  /** The model list the repository extension can load from (config, reloads). */
-  private configured: readonly ModelConfig[];
   private rest: RestServer | undefined;
   /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
   private readonly tenantWeights = new Map<string, number>();
@@ -114,10 +112,9 @@ export class TensorServe {
         : undefined,
       onFault: (f) => this.metrics.recordBatchFault(f.modelName, f.event),
       onBatch: (b) => {
-        const v = this.loader.loaded.get(b.key);
         this.metrics.recordBatch({
           model: b.modelName,
-          version: v?.version ?? 0,
+          version: b.version,
           inputBatchSize: b.rows,
           processedBatchSize: b.paddedRows,
           paddingSize: b.paddedRows - b.rows,
@@ -143,31 +140,40 @@ export class TensorServe {
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
     });
-    this.loader = new PoolVersionLoader(
-      this.pools,
-      this.scheduler,
-      this.tenancy.budget,
-      (v, r) =>
-        logger.info(
-          {
-            model: v.model,
-            version: v.version,
-            device: v.device,
-            tenant: v.tenant,
-            estimated_bytes: r.estimatedBytes,
-            measured_bytes: r.measuredBytes,
-          },
-          'model version memory',
+    let fromDefaults: ReturnType<typeof settingsFromDefaults> | undefined;
+    this.serverCore = new ServerCore({
+      loader: (registry) =>
+        new PoolVersionLoader(
+          this.pools,
+          this.scheduler,
+          this.tenancy.budget,
+          (v, r) =>
+            logger.info(
+              {
+                model: v.model,
+                version: v.version,
+                device: v.device,
+                tenant: v.tenant,
+                estimated_bytes: r.estimatedBytes,
+                measured_bytes: r.measuredBytes,
+              },
+              'model version memory',
+            ),
+          warmup,
+          (request) => residency.reserve(request),
+          (device, tenant) => residency.settle(device, tenant),
+          registry,
         ),
-      warmup,
-      (request) => residency.reserve(request),
-      (device, tenant) => residency.settle(device, tenant),
-    );
-    this.manager = new ServableManager({
-      loader: this.loader,
+      models: config.models,
+      toManaged: (m) => this.tenancy.toManaged(m),
+      defaults: (name) => {
+        fromDefaults ??= settingsFromDefaults(config.modelDefaults);
+        return fromDefaults(name);
+      },
       pollIntervalMs: config.pollIntervalMs,
       logger,
     });
+    this.manager = this.serverCore.manager;
     this.core = new PredictionService({
       servables: this.manager,
       queue: this.scheduler,
@@ -181,14 +187,13 @@ export class TensorServe {
         this.metrics.recordRequest(o);
         if (o.residency !== undefined) this.observeResidency(o.residency, o.latencyMicros);
       },
-      reload: (models) => this.reloadModels(models),
+      reload: (models) => this.serverCore.reloadModels(models),
       exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
     this.examples = new ExampleInference(
       this.core,
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
-    this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     const cap = effectiveMaxConnections(config.connections.maxConnections, readFdSoftLimit());
     if (cap.lowered) {
       logger.warn(
@@ -207,7 +212,7 @@ export class TensorServe {
         config.configFile,
         config.configPollIntervalMs,
         (file) => loadModelServerConfigFile(file, config.modelDefaults),
-        (models) => this.reloadModels(models),
+        (models) => this.serverCore.reloadModels(models),
         logger,
       );
     }
@@ -238,7 +243,7 @@ export class TensorServe {
       throw err;
     }
     logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve listening');
-    server.initialLoad = server.manager.setModels(server.configured).then(
+    server.initialLoad = server.serverCore.loadInitial().then(
       () => {
         if (server.shutdownSequence !== undefined) return;
         server.manager.start();
@@ -265,18 +270,18 @@ export class TensorServe {
       // The lifecycle logs the transition itself (model-versions.ts).
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
     });
-    registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
+    registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.serverCore.servable(key));
     this.observeResidency = registerResidencyMetrics(this.metrics.registry, {
       onChange: (l) => this.manager.onChange(l),
       onResidency: (l) => this.manager.onResidency(l),
       budget: this.tenancy.budget,
-      residentVersions: () => [...this.loader.loaded.values()],
+      residentVersions: () => this.serverCore.servables(),
     });
     this.metrics.setPendingProvider(() =>
-      [...this.loader.loaded].map(([key, v]) => ({
+      this.serverCore.servables().map((v) => ({
         model: v.model,
         version: v.version,
-        pending: this.scheduler.pending(key),
+        pending: this.scheduler.pending(v.key),
       })),
     );
     const window = new UtilizationWindow();
@@ -284,8 +289,8 @@ export class TensorServe {
       [...this.pools.values()].map((p) => {
         // Pending requests (not batches) of the models placed on this device.
         let queueDepth = 0;
-        for (const [key, v] of this.loader.loaded)
-          if (v.device === p.device) queueDepth += this.scheduler.pending(key);
+        for (const v of this.serverCore.servables())
+          if (v.device === p.device) queueDepth += this.scheduler.pending(v.key);
         const s = p.stats();
         return {
           device: p.device,
@@ -303,12 +308,6 @@ export class TensorServe {
     const authenticate = (headers: IncomingHttpHeaders) =>
       this.tenancy.authenticate(credentialsFromHeaders(headers));
     if (c.restPort >= 0) {
-      const repository = new ConfiguredModelRepository({
-        configured: () => this.configured,
-        served: () => this.manager.modelNames(),
-        status: (name) => this.manager.status(name),
-        apply: (models) => this.manager.setModels(models),
-      });
       this.rest = await startRestServer(this.core, {
         examples: this.examples,
         host: c.host,
@@ -342,7 +341,7 @@ export class TensorServe {
             app.get('/admin/tenants', async (request, reply) => {
               try {
                 requireAdmin(authenticate(request.headers));
-                const report = tenancyReport(this.tenancy, (key) => this.loader.loaded.get(key));
+                const report = tenancyReport(this.tenancy, (key) => this.serverCore.servable(key));
                 return reply.type('application/json').send(JSON.stringify(report));
               } catch (err) {
                 return sendError(reply, err);
@@ -355,7 +354,7 @@ export class TensorServe {
               maxDeadlineMs: c.connections.maxDeadlineMs,
               authenticate,
               serverVersion: VERSION,
-              repository,
+              repository: this.serverCore.repository,
               stats: (model, version, caller) =>
                 this.metrics
                   .stats(caller ? this.core.internalName(caller, model) : model, version)
@@ -365,7 +364,6 @@ export class TensorServe {
       });
     }
     if (c.grpcPort >= 0) {
-      const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
         examples: this.examples,
         host: c.host,
@@ -394,23 +392,11 @@ export class TensorServe {
         reload: {
           baseDir: c.baseDir,
           // A model the server already knows keeps its placement and batching.
-          modelSettings: (name) => this.configured.find((m) => m.name === name) ?? fromDefaults(name),
+          modelSettings: (name) => this.serverCore.modelSettings(name),
         },
         tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
       });
     }
-  }
-
-  /**
-   * Applies a new model list (config file reload, reload RPC): models not in it are
-   * unloaded. Resolves when the new versions are AVAILABLE or failed.
-   */
-  async reloadModels(models: readonly ModelConfig[]): Promise<void> {
-    const managed = models.map((m) => this.tenancy.toManaged(m));
-    const known = new Map(this.configured.map((m) => [m.name, m]));
-    for (const m of managed) known.set(m.name, m);
-    this.configured = [...known.values()];
-    await this.manager.setModels(managed);
   }
 
   /** Applies a reloaded config (YAML hot reload, SIGHUP); see applyConfigReload for what changes. */
@@ -418,12 +404,7 @@ export class TensorServe {
     const target: ReloadTarget = {
       tenancy: this.tenancy,
       logger: this.logger,
-      configured: () => this.configured,
-      setModels: async (models) => {
-        this.configured = models;
-        await this.manager.setModels(models);
-      },
-      rebatch: (model) => this.loader.rebatch(model),
+      applyModels: (models) => this.serverCore.applyConfig(models),
       setTenantWeight: (tenant, weight) => {
         this.tenantWeights.set(tenant, weight);
         this.scheduler.setTenantWeight(tenant, weight);
