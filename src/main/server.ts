@@ -2,8 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
 import { TenantFairPolicy } from '../batching/tenant-fair-policy.js';
-import type { CallerIdentity } from '../core/caller-identity.js';
-import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import { ConfigWatcher } from './config/config-watcher.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
@@ -21,13 +19,11 @@ import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
-import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
 import { ConnectionBudget, effectiveMaxConnections, readFdSoftLimit } from './net/connection-budget.js';
-import { registerKServeRoutes } from './rest/kserve-routes.js';
-import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
+import { credentialsFromHeaders } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
@@ -322,45 +318,23 @@ export class TensorServe {
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
         arrive: this.tenancy.enabled ? (tenant) => this.tenancy.admission.arrive(tenant) : undefined,
-        plugins: [
-          (app) => {
-            if (!c.prometheus.enable) return;
-            // Scoped so the credential check covers the scrape endpoints only.
-            void app.register(async (scoped) => {
-              scoped.addHook('onRequest', async (request, reply) => {
-                try {
-                  this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(request.headers));
-                } catch (err) {
-                  return sendError(reply, err);
-                }
-              });
-              registerMetricsRoutes(scoped, this.metrics, [c.prometheus.path, '/metrics']);
-            });
-          },
-          (app) =>
-            app.get('/admin/tenants', async (request, reply) => {
-              try {
-                requireAdmin(authenticate(request.headers));
-                const report = tenancyReport(this.tenancy, (key) => this.serverCore.servable(key));
-                return reply.type('application/json').send(JSON.stringify(report));
-              } catch (err) {
-                return sendError(reply, err);
-              }
-            }),
-          (app) =>
-            registerKServeRoutes(app, this.core, {
-              limits: c.limits,
-              defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
-              maxDeadlineMs: c.connections.maxDeadlineMs,
-              authenticate,
-              serverVersion: VERSION,
-              repository: this.serverCore.repository,
-              stats: (model, version, caller) =>
-                this.metrics
-                  .stats(caller ? this.core.internalName(caller, model) : model, version)
-                  .map((s) => ({ ...s, name: model })),
-            }),
-        ],
+        kserve: {
+          serverVersion: VERSION,
+          repository: this.serverCore.repository,
+          stats: (model, version, caller) =>
+            this.metrics
+              .stats(caller ? this.core.internalName(caller, model) : model, version)
+              .map((s) => ({ ...s, name: model })),
+        },
+        scrape: c.prometheus.enable
+          ? {
+              metrics: this.metrics,
+              paths: [c.prometheus.path, '/metrics'],
+              authorize: (headers) =>
+                this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(headers)),
+            }
+          : undefined,
+        admin: { tenancyReport: () => tenancyReport(this.tenancy, (key) => this.serverCore.servable(key)) },
       });
     }
     if (c.grpcPort >= 0) {
@@ -456,8 +430,4 @@ export class TensorServe {
     );
     return this.shutdownSequence.run(reason);
   }
-}
-
-function requireAdmin(caller: CallerIdentity | undefined): void {
-  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
 }
