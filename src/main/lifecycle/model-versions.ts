@@ -10,6 +10,7 @@ import type { LifecycleLogger } from './logger.js';
 import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
 import type { ServableHandle } from './servable.js';
 import { type LabelMap, labelVersion, servableLoading } from './servable-lookup.js';
+import { type ServingPlan, servingPlan } from './serving-plan.js';
 import type { VersionDir } from './source.js';
 import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
@@ -43,6 +44,8 @@ export interface ModelVersionsDeps {
 
 interface Slot {
   readonly harness: LoaderHarness;
+  /** Set when the version becomes AVAILABLE, from what its load returned. */
+  plan?: ServingPlan;
   refs: number;
 }
 
@@ -120,6 +123,16 @@ export class ModelVersions {
     return false;
   }
 
+  /** The highest AVAILABLE version, without building the list (the per-request path). */
+  latestAvailable(): number | undefined {
+    let latest: number | undefined;
+    for (const slot of this.slots.values()) {
+      const h = slot.harness;
+      if (h.state === 'available' && (latest === undefined || h.version > latest)) latest = h.version;
+    }
+    return latest;
+  }
+
   /** AVAILABLE versions, highest first. */
   available(): number[] {
     return [...this.slots.values()]
@@ -180,28 +193,32 @@ export class ModelVersions {
           ? selector.version
           : undefined;
     if (this.config === undefined) throw servableNotFound(this.name, version, label);
-    const chosen = version ?? this.available()[0];
+    const chosen = version ?? this.latestAvailable();
     const slot = chosen === undefined ? undefined : this.slots.get(chosen);
     const loaded = slot?.harness.state === 'available' ? slot.harness.loaded : undefined;
-    if (slot === undefined || loaded === undefined) {
+    if (slot === undefined || loaded === undefined || slot.plan === undefined) {
       if (this.loading(version)) throw servableLoading(this.name, version);
       throw servableNotFound(this.name, version, label);
     }
     slot.refs++;
-    this.onDemand.used(slot.harness.version, slot.refs);
+    // Last use and idle timers only matter to on-demand models (eviction); others skip the
+    // clock reads and map updates on every request.
+    const onDemand = this.loadsOnDemand;
+    if (onDemand) this.onDemand.used(slot.harness.version, slot.refs);
     let released = false;
     return {
       name: this.name,
       version: slot.harness.version,
       platform: loaded.platform,
       signature: loaded.signature,
+      plan: slot.plan,
       key: loaded.key,
       release: () => {
         if (released) return;
         released = true;
         slot.refs--;
         if (slot.refs === 0 && slot.harness.state === 'quiescing') void slot.harness.unload();
-        if (slot.harness.state === 'available')
+        if (onDemand && slot.harness.state === 'available')
           this.onDemand.released(slot.harness.version, slot.refs, this.idleMs());
       },
     };
@@ -367,6 +384,10 @@ export class ModelVersions {
 
   private onTransition(harness: LoaderHarness, from: HarnessState): void {
     const state = harness.versionState;
+    const slot = this.slots.get(harness.version);
+    const loaded = harness.loaded;
+    if (harness.state === 'available' && slot?.harness === harness && loaded !== undefined)
+      slot.plan = servingPlan(loaded.platform, loaded.signature);
     if (PUBLIC_STATE[from] !== state) {
       const { errorCode, errorMessage } = harness.status();
       const failed = errorCode !== 'OK';
