@@ -77,9 +77,8 @@ describe('reload paths through one ServerCore', () => {
     // The admin report names loaded versions from the core's registry (model and version, not keys).
     const report = await getJson(`${ts.restUrl}/admin/tenants`);
     assert.equal(report.status, 200);
-    const rows = (report.body?.models as { model: string; version: number }[]).map(
-      (m) => `${m.model}/${m.version}`,
-    );
+    const body = report.body as { models: { model: string; version: number }[] };
+    const rows = body.models.map((m) => `${m.model}/${m.version}`);
     assert.ok(rows.includes('half_plus_two_tfjs/1'), rows.join(', '));
   });
 });
