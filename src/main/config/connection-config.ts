@@ -25,6 +25,7 @@ export const CONNECTION_DEFAULTS = {
   grpcMaxConnectionAgeGraceMs: 30_000,
   grpcKeepaliveTimeMs: 60_000,
   grpcKeepaliveTimeoutMs: 20_000,
+  grpcDrainNoticeMs: 1_000,
   shutdownDelayMs: 5_000,
 } as const;
 
@@ -60,6 +61,8 @@ export const grpcConnectionSchema = {
     max_connection_age_grace_ms: { ...timerMs, default: d.grpcMaxConnectionAgeGraceMs },
     keepalive_time_ms: { ...timerMs, default: d.grpcKeepaliveTimeMs },
     keepalive_timeout_ms: { ...timerMs, minimum: 1, default: d.grpcKeepaliveTimeoutMs },
+    // Drain: the final GOAWAY waits this long at most for the PING sent with the first one.
+    drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
   },
 } as const;
 
@@ -73,6 +76,11 @@ export interface GrpcConnectionSettings {
   readonly maxConnectionAgeGraceMs: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /**
+   * Drain, two-step GOAWAY: the first (NO_ERROR, last-stream-id 2^31-1) goes out with a PING,
+   * the final one once the PING is answered or after this many ms; 0 = the final GOAWAY at once.
+   */
+  readonly drainNoticeMs: number;
 }
 
 /** Validated connection settings (see the schema comments); 0 turns a limit off where allowed. */
@@ -101,6 +109,7 @@ export interface RawGrpcConnections {
   max_connection_age_grace_ms: number;
   keepalive_time_ms: number;
   keepalive_timeout_ms: number;
+  drain_notice_ms: number;
 }
 
 /** Defaults for code that builds a config without the schema (tests, front ends alone). */
@@ -117,6 +126,7 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
     maxConnectionAgeGraceMs: d.grpcMaxConnectionAgeGraceMs,
     keepaliveTimeMs: d.grpcKeepaliveTimeMs,
     keepaliveTimeoutMs: d.grpcKeepaliveTimeoutMs,
+    drainNoticeMs: d.grpcDrainNoticeMs,
   },
 };
 
@@ -145,6 +155,7 @@ export function buildConnections(
       maxConnectionAgeGraceMs: g?.max_connection_age_grace_ms ?? x.grpc.maxConnectionAgeGraceMs,
       keepaliveTimeMs: g?.keepalive_time_ms ?? x.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: g?.keepalive_timeout_ms ?? x.grpc.keepaliveTimeoutMs,
+      drainNoticeMs: g?.drain_notice_ms ?? x.grpc.drainNoticeMs,
     },
   };
 }

@@ -1,9 +1,11 @@
 import { constants as http2 } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import type { GrpcConnectionSettings } from '../config/connection-config.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { clampGrpcTimeout } from '../net/deadline-cap.js';
+import { type FrameWriter, type NoticeSession, ShutdownNotice } from './shutdown-notice.js';
 
 /** grpc-js channel options for HTTP/2 connection management; 0 in the settings = off (omitted). */
 export function grpcConnectionOptions(s: GrpcConnectionSettings): grpc.ServerOptions {
@@ -19,7 +21,7 @@ export function grpcConnectionOptions(s: GrpcConnectionSettings): grpc.ServerOpt
   return options;
 }
 
-interface SessionLike {
+interface SessionLike extends NoticeSession {
   readonly socket: Socket | null;
   goaway(code: number, lastStreamID: number, opaqueData: Buffer): void;
   close(): void;
@@ -40,6 +42,12 @@ interface SessionLike {
  */
 export class GrpcConnections {
   readonly #sockets = new Set<Socket>();
+  /** HTTP/2 sessions within the cap (over-limit ones are refused), with the socket Node writes them to. */
+  readonly #sessions = new Map<SessionLike, FrameWriter | undefined>();
+  /** The socket each session's frames go out on, by peer (the TLS socket under TLS). */
+  readonly #writers = new Map<string, Socket>();
+  readonly #notice = new ShutdownNotice();
+  readonly #servers: NetServer[] = [];
   /** Over-limit connections by `address:port` (an HTTP/2 session's socket is a proxy, not the TCP socket). */
   readonly #overLimit = new Set<string>();
 
@@ -68,10 +76,38 @@ export class GrpcConnections {
     return n;
   }
 
+  /**
+   * Drain, step one of the two-step GOAWAY (see ShutdownNotice): the listeners close, and every
+   * open session gets GOAWAY NO_ERROR with last-stream-id 2^31-1 and a PING, and keeps
+   * accepting streams. Resolves once each has answered its PING or closed, or after
+   * `timeoutMs` (0: at once, no notice); the final GOAWAY (grpc-js's tryShutdown) follows, so
+   * it covers every stream the peer opened before it saw the notice.
+   */
+  noticeShutdown(timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0 || this.#notice.started) return Promise.resolve();
+    // No new connection meanwhile (a balancer retries a refused connect elsewhere): the set of
+    // sessions to hear from only shrinks. grpc-js's tryShutdown closes these servers again,
+    // which Node allows (its callback runs once the connections are gone).
+    for (const h2 of this.#servers) h2.close();
+    return this.#notice.start(this.#sessions, timeoutMs);
+  }
+
   #attachTo(h2: NetServer): void {
+    this.#servers.push(h2);
+    const tls = h2 instanceof TlsServer;
+    const trackWriter = (socket: Socket) => {
+      const key = peerKey(socket);
+      this.#writers.set(key, socket);
+      socket.once('close', () => {
+        if (this.#writers.get(key) === socket) this.#writers.delete(key);
+      });
+    };
+    // Node announces a TLS session inside its 'secureConnection' listener.
+    if (tls) h2.prependListener('secureConnection', trackWriter);
     // Prepended: Node creates (and announces) the session inside its own 'connection' listener.
     h2.prependListener('connection', (socket: Socket) => {
       this.#sockets.add(socket);
+      if (!tls) trackWriter(socket);
       const counted = this.budget === undefined || this.budget.tryTake();
       const key = peerKey(socket);
       if (!counted) this.#overLimit.add(key);
@@ -83,7 +119,13 @@ export class GrpcConnections {
     });
     h2.prependListener('session', (session: SessionLike) => {
       const socket = session.socket;
-      if (socket === null || !this.#overLimit.has(peerKey(socket))) return;
+      if (socket === null || !this.#overLimit.has(peerKey(socket))) {
+        const writer = socket === null ? undefined : this.#writers.get(peerKey(socket));
+        this.#sessions.set(session, writer);
+        session.once('close', () => this.#sessions.delete(session));
+        this.#notice.add(session, writer);
+        return;
+      }
       try {
         session.goaway(http2.NGHTTP2_REFUSED_STREAM, 0, Buffer.from('too many connections'));
         session.close();

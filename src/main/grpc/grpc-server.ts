@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { GrpcConnectionSettings } from '../config/connection-config.js';
+import { DEFAULT_CONNECTION_SETTINGS, type GrpcConnectionSettings } from '../config/connection-config.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { MAX_TIMER_MS } from '../net/deadline-cap.js';
 import type { ExampleInference } from '../serving/classify-regress.js';
@@ -69,7 +69,9 @@ export interface GrpcServer {
   setServing(serving: boolean): void;
   /**
    * Shutdown, step one: health watchers end, the listener closes, every connection gets a
-   * GOAWAY; resolves once every accepted call has finished and its connection closed.
+   * first GOAWAY (last stream id 2^31-1) and a PING, and once it answered (or after
+   * `drainNoticeMs`) the final GOAWAY; resolves once every accepted call has finished
+   * and its connection closed.
    */
   stopAccepting(): Promise<void>;
   /** Shutdown deadline: cancels the calls left and destroys every connection; returns how many. */
@@ -159,12 +161,15 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   const connections = new GrpcConnections(opts.budget, opts.maxDeadlineMs ?? MAX_TIMER_MS);
   const tracked = connections.attach(server);
   let stopping: Promise<void> | undefined;
+  const noticeMs = opts.connectionSettings?.drainNoticeMs ?? DEFAULT_CONNECTION_SETTINGS.grpc.drainNoticeMs;
   const stopAccepting = () => {
-    stopping ??= new Promise<void>((resolve) => {
+    stopping ??= (async () => {
       health.setServing(false);
       health.close();
-      server.tryShutdown(() => resolve());
-    });
+      // Two-step GOAWAY: the notice (last id 2^31-1, a PING), then tryShutdown's final one.
+      await connections.noticeShutdown(noticeMs);
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    })();
     return stopping;
   };
   const destroyAll = () => {
