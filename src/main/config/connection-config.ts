@@ -63,6 +63,9 @@ export const grpcConnectionSchema = {
     keepalive_timeout_ms: { ...timerMs, minimum: 1, default: d.grpcKeepaliveTimeoutMs },
     // Drain: the final GOAWAY waits this long at most for the PING sent with the first one.
     drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
+    // The gRPC port opens the first time the server is ready, not at start (balancers without
+    // active health checks, such as open-source nginx, cannot replay a gRPC call).
+    listen_when_ready: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -81,6 +84,8 @@ export interface GrpcConnectionSettings {
    * the final one once the PING is answered or after this many ms; 0 = the final GOAWAY at once.
    */
   readonly drainNoticeMs: number;
+  /** Bind the gRPC port only once the server is first ready (default: at start, with REST). */
+  readonly listenWhenReady: boolean;
 }
 
 /** Validated connection settings (see the schema comments); 0 turns a limit off where allowed. */
@@ -110,6 +115,7 @@ export interface RawGrpcConnections {
   keepalive_time_ms: number;
   keepalive_timeout_ms: number;
   drain_notice_ms: number;
+  listen_when_ready: boolean;
 }
 
 /** Defaults for code that builds a config without the schema (tests, front ends alone). */
@@ -127,6 +133,7 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
     keepaliveTimeMs: d.grpcKeepaliveTimeMs,
     keepaliveTimeoutMs: d.grpcKeepaliveTimeoutMs,
     drainNoticeMs: d.grpcDrainNoticeMs,
+    listenWhenReady: false,
   },
 };
 
@@ -156,6 +163,7 @@ export function buildConnections(
       keepaliveTimeMs: g?.keepalive_time_ms ?? x.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: g?.keepalive_timeout_ms ?? x.grpc.keepaliveTimeoutMs,
       drainNoticeMs: g?.drain_notice_ms ?? x.grpc.drainNoticeMs,
+      listenWhenReady: g?.listen_when_ready ?? x.grpc.listenWhenReady,
     },
   };
 }
