@@ -7,17 +7,13 @@ import type { ModelConfig } from '../config/model-config.js';
 import { DEFAULT_WARMUP } from '../config/warmup-options.js';
 import type { MemoryBudget, ReservationInfo, ReserveRequest } from '../tenancy/memory-budget.js';
 import type { LoadedVersion, VersionLoader } from './loader.js';
+import { type ServableInfo, ServableRegistry } from './servable-registry.js';
 import type { WarmupRunner } from './warmup/warmup-runner.js';
 
 let generation = 0;
 
 /** What each loaded key is (metrics, memory reports). `model` is the manager's (internal) name. */
-export interface LoadedVersionInfo {
-  readonly model: string;
-  readonly version: number;
-  readonly device: string;
-  readonly tenant: string | undefined;
-}
+export type LoadedVersionInfo = ServableInfo;
 
 /** Called after each load with the version's memory: estimated before loading, measured after. */
 export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInfo) => void;
@@ -36,11 +32,20 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  * With a warmup runner, the version is warmed up once it is registered with the scheduler
  * and before `load` resolves (so before the version becomes AVAILABLE), through the same
  * queue and workers as client requests; a failed warmup unloads it and fails the load.
+ *
+ * Every version registered with the scheduler is recorded in `registry` (ServerCore's) under
+ * its key until it is unloaded.
  */
 export class PoolVersionLoader implements VersionLoader {
-  readonly loaded = new Map<string, LoadedVersionInfo>();
-  /** What a loaded version's batching depends on besides the config. */
+  /** What a loaded version's batching depends on besides the config, by key. */
   private readonly shapes = new Map<string, VersionShape>();
+  /**
+   * The highest onnxruntime RSS delta measured so far per `model/version`, across loads. An RSS
+   * delta reads low (often 0) when the worker's allocator reuses pages an evicted model freed,
+   * which under on-demand churn is most loads; the same file needs the same memory each time,
+   * so a version is charged the most any of its loads measured.
+   */
+  private readonly measuredHigh = new Map<string, number>();
 
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
@@ -52,6 +57,8 @@ export class PoolVersionLoader implements VersionLoader {
     private readonly reserve?: (request: ReserveRequest) => Promise<ReservationInfo>,
     /** After a measurement replaced an estimate: restores the budgets if it overshot (Residency.settle). */
     private readonly settle?: (device: string, tenant: string | undefined) => Promise<void>,
+    /** Where loaded keys are recorded (ServerCore's registry); a private one when absent. */
+    private readonly registry: ServableRegistry = new ServableRegistry(),
   ) {}
 
   async load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion> {
@@ -67,14 +74,22 @@ export class PoolVersionLoader implements VersionLoader {
     else this.budget?.reserve(request);
     try {
       const label = `model '${model.name}' version ${version}`;
-      const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
+      const loaded = await pool.load({
+        key,
+        platform,
+        path: versionDir,
+        instances: model.instances,
+        label,
+        evictable: model.residency?.loadOnDemand === true,
+      });
       try {
-        const shape = { batched: loaded.signature.batched, holders };
+        const shape = { model: model.name, batched: loaded.signature.batched, holders };
         this.scheduler.addModel(key, {
           executor: pool,
           signature: loaded.signature,
           batching: effectiveBatching(model.batching, shape),
           modelName: model.name,
+          version,
         });
         this.shapes.set(key, shape);
       } catch (err) {
@@ -82,7 +97,7 @@ export class PoolVersionLoader implements VersionLoader {
         throw err;
       }
       const info = { model: model.name, version, device: model.device, tenant: model.tenant };
-      this.loaded.set(key, info);
+      this.registry.add(key, info);
       if (this.warmup !== undefined) {
         try {
           await this.warmup.run({
@@ -96,7 +111,8 @@ export class PoolVersionLoader implements VersionLoader {
             options: model.warmup ?? DEFAULT_WARMUP,
           });
         } catch (err) {
-          this.loaded.delete(key);
+          this.registry.remove(key);
+          this.shapes.delete(key);
           await this.scheduler.removeModel(key).catch(() => {});
           await pool.unload(key).catch(() => {});
           throw err;
@@ -105,9 +121,15 @@ export class PoolVersionLoader implements VersionLoader {
       // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
       const measured = loaded.memoryBytes;
       // onnxruntime's figure is the worker's RSS delta, which reads low when the allocator reuses
-      // pages an unloaded model freed; its weights (the file) are a floor, so charge the larger.
-      const charge =
-        measured !== undefined && platform === 'onnx' ? Math.max(measured, estimated) : undefined;
+      // pages an unloaded model freed; its weights (the file) are a floor, and so is what an
+      // earlier load of the same version measured (measuredHigh): charge the largest.
+      let charge: number | undefined;
+      if (measured !== undefined && platform === 'onnx') {
+        const id = `${model.name}/${version}`;
+        const high = Math.max(measured, this.measuredHigh.get(id) ?? 0);
+        this.measuredHigh.set(id, high);
+        charge = Math.max(high, estimated);
+      }
       const reservation =
         measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured, charge);
       if (reservation !== undefined) this.report?.(info, reservation);
@@ -133,15 +155,14 @@ export class PoolVersionLoader implements VersionLoader {
    * name the versions were loaded under.
    */
   rebatch(model: ModelConfig): void {
-    for (const [key, info] of this.loaded) {
-      const shape = this.shapes.get(key);
-      if (info.model !== model.name || shape === undefined) continue;
-      this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
+    for (const [key, shape] of this.shapes) {
+      if (shape.model === model.name)
+        this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
     }
   }
 
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {
-    this.loaded.delete(loaded.key);
+    this.registry.remove(loaded.key);
     this.shapes.delete(loaded.key);
     try {
       await this.scheduler.removeModel(loaded.key);
@@ -153,6 +174,8 @@ export class PoolVersionLoader implements VersionLoader {
 }
 
 interface VersionShape {
+  /** The manager's name of the version's model. */
+  readonly model: string;
   /** The signature has a batch dimension. */
   readonly batched: boolean;
   /** Workers holding a session of the version. */
