@@ -379,8 +379,7 @@ export class TensorServe {
 
   /**
    * server.grpc.listen_when_ready: the gRPC port is bound the first time the server is ready.
-   * A bind failure then is logged and shuts the server down (exit 1 from the CLI's view: the
-   * shutdown reason says why).
+   * A bind failure then is logged and starts the shutdown (reason `grpc_bind_failed`).
    */
   private openGrpcWhenReady(open: () => Promise<GrpcServer>): void {
     whenFirstReady(
