@@ -1,82 +1,102 @@
 /**
- * The first step of an HTTP/2 graceful shutdown (RFC 9113 §6.8), which Node's http2 cannot
- * send: a GOAWAY NO_ERROR with last-stream-id 2^31-1 that tells the peer to open no more
- * streams while every stream already on its way is still served, then a PING whose answer
- * shows that the peer has seen it (it answers after everything it sent before). The final
- * GOAWAY (Node's session.close(), with the last stream id received) can only follow that.
+ * How the drain ends each gRPC HTTP/2 session without losing a call that a proxy sent as the
+ * shutdown began (nginx 1.22 cannot replay a gRPC call, and answers 502 to one whose stream
+ * is above the last-stream-id of the server's GOAWAY).
  *
- * Why the frame is written by hand: `session.goaway(NO_ERROR, 2^31-1)` makes nghttp2 record a
- * GOAWAY as sent, after which a session with no open stream no longer wants to read, and Node
- * stops reading its socket: a stream the peer sent meanwhile (a proxy's request crossing the
- * GOAWAY) is never read, and neither is the PING answer. nghttp2's own shutdown notice
- * (nghttp2_submit_shutdown_notice) has no Node binding. So the notice goes straight onto the
- * session's socket (the TLS socket under TLS), between the frames Node writes, and nghttp2
- * keeps accepting streams until the final GOAWAY.
+ * RFC 9113 §6.8 suggests a first GOAWAY with last-stream-id 2^31-1, then the final one after
+ * a round trip. Node's http2 cannot send that first GOAWAY: `session.goaway(NO_ERROR, 2^31-1)`
+ * makes nghttp2 record a GOAWAY as sent, after which it ignores every new stream (no 'stream'
+ * event, no RST_STREAM: the call hangs) and Node stops reading a session with no open stream;
+ * nghttp2_submit_shutdown_notice has no Node binding, and a frame written on the socket by
+ * hand races Node's own writes (Node aborts on a write it did not start).
+ *
+ * So the round trip is a PING: the final GOAWAY (session.close(), last stream id received)
+ * goes out once the peer has answered a PING sent now, since a peer answers after everything
+ * it sent before. And it goes out while the peer has a stream open on the session, so that a
+ * proxy sees it before that call's end and does not reuse the connection; a session idle at
+ * the answer gets another PING (nginx closes an idle upstream connection on which anything
+ * arrives), and after IDLE_ROUNDS idle answers in a row its final GOAWAY.
  */
 
-/** GOAWAY (type 7) on stream 0, 8 bytes: last-stream-id 2^31-1, error NO_ERROR (0). */
-export const SHUTDOWN_NOTICE_FRAME: Buffer = Buffer.from([
-  0x00, 0x00, 0x08, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
-]);
+/** Idle PING answers in a row after which an idle session gets its final GOAWAY. */
+export const IDLE_ROUNDS = 3;
+/** Pause between two PINGs to an idle session. */
+const ROUND_GAP_MS = 10;
 
-/** The parts of a server Http2Session the notice uses. */
+/** The parts of a server Http2Session the drain uses. */
 export interface NoticeSession {
   readonly closed: boolean;
+  readonly destroyed: boolean;
   ping(callback: (err: Error | null) => void): boolean;
+  close(): void;
   once(event: 'close', listener: () => void): unknown;
 }
 
-/** Where the notice frame is written: the socket Node's session writes to. */
-export interface FrameWriter {
-  readonly destroyed: boolean;
-  write(frame: Buffer): unknown;
-}
-
 /**
- * One drain's notice over every session. `start` sends it to the sessions open now; `add`
- * to each session that opens later. The promise of `start` resolves once every noticed
- * session has answered its PING or closed, or after `timeoutMs`, whichever is first.
+ * One drain over every session. `start` begins it on the sessions open now, `add` on one that
+ * opens later. The promise of `start` resolves once every session has had its final GOAWAY
+ * (or closed), or after `timeoutMs`, whichever is first; the caller then closes the rest.
  */
 export class ShutdownNotice {
   readonly #waiting = new Set<NoticeSession>();
   #settle: (() => void) | undefined;
+  #settled = false;
 
-  /** True once `start` was called: sessions opening from now on get the notice too. */
+  constructor(
+    /** Streams the peer has open on `session` now. */
+    private readonly openStreams: (session: NoticeSession) => number,
+  ) {}
+
+  /** True once `start` was called: sessions opening from now on are drained the same way. */
   get started(): boolean {
     return this.#settle !== undefined;
   }
 
-  start(sessions: Iterable<[NoticeSession, FrameWriter | undefined]>, timeoutMs: number): Promise<void> {
+  start(sessions: Iterable<NoticeSession>, timeoutMs: number): Promise<void> {
     if (this.#settle !== undefined) throw new Error('ShutdownNotice.start called twice');
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#settle?.(), timeoutMs);
       this.#settle = () => {
+        this.#settled = true;
         clearTimeout(timer);
         resolve();
       };
-      for (const [session, writer] of sessions) this.add(session, writer);
-      this.#settleIfAnswered();
+      for (const session of sessions) this.add(session);
+      this.#settleIfDone();
     });
   }
 
-  /** Sends the notice to `session` (written on `writer`; a PING alone without one). */
-  add(session: NoticeSession, writer: FrameWriter | undefined): void {
-    if (this.#settle === undefined || session.closed) return;
+  /** Drains `session`: PING rounds, then its final GOAWAY (see the module comment). */
+  add(session: NoticeSession): void {
+    if (this.#settle === undefined || this.#settled || session.closed) return;
     this.#waiting.add(session);
-    const answered = () => {
+    const done = () => {
       this.#waiting.delete(session);
-      this.#settleIfAnswered();
+      this.#settleIfDone();
     };
-    session.once('close', answered);
-    try {
-      if (writer !== undefined && !writer.destroyed) writer.write(SHUTDOWN_NOTICE_FRAME);
-      if (!session.ping(answered)) answered();
-    } catch {
-      answered();
-    }
+    const finish = () => {
+      if (!session.closed && !session.destroyed) session.close();
+      done();
+    };
+    session.once('close', done);
+    let idle = 0;
+    const round = () => {
+      if (this.#settled || !this.#waiting.has(session)) return;
+      try {
+        const sent = session.ping((err) => {
+          if (err !== null || this.#settled || !this.#waiting.has(session)) return done();
+          if (this.openStreams(session) > 0 || ++idle >= IDLE_ROUNDS) return finish();
+          setTimeout(round, ROUND_GAP_MS);
+        });
+        if (!sent) finish();
+      } catch {
+        finish();
+      }
+    };
+    round();
   }
 
-  #settleIfAnswered(): void {
+  #settleIfDone(): void {
     if (this.#waiting.size === 0) this.#settle?.();
   }
 }
