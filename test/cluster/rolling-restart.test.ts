@@ -12,8 +12,9 @@ const NEEDS = HAS_SHUTDOWN_DELAY
 /**
  * The loads of one run: both protocols through HAProxy; through nginx, REST and gRPC apart
  * (each loads the instances with its own calls). nginx 1.22 cannot replay a gRPC call (the
- * body is streamed) and fails one whose stream an instance's GOAWAY does not cover: the
- * server's two-step GOAWAY on drain (ShutdownNotice) is what makes the nginx gRPC run pass.
+ * body is streamed) and fails one whose stream an instance's GOAWAY does not cover: the PING
+ * round trip before each GOAWAY of the drain (ShutdownNotice) and listen_when_ready are what
+ * make the nginx gRPC run pass.
  */
 const RUNS: { kind: BalancerKind; rest: boolean; grpc: boolean; skip: string | false }[] = [
   { kind: 'haproxy', rest: true, grpc: true, skip: NEEDS },

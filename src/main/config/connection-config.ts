@@ -61,7 +61,7 @@ export const grpcConnectionSchema = {
     max_connection_age_grace_ms: { ...timerMs, default: d.grpcMaxConnectionAgeGraceMs },
     keepalive_time_ms: { ...timerMs, default: d.grpcKeepaliveTimeMs },
     keepalive_timeout_ms: { ...timerMs, minimum: 1, default: d.grpcKeepaliveTimeoutMs },
-    // Drain: the final GOAWAY waits this long at most for the PING sent with the first one.
+    // Drain: a connection's GOAWAY waits this long at most for a PING round trip.
     drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
     // The gRPC port opens the first time the server is ready, not at start (balancers without
     // active health checks, such as open-source nginx, cannot replay a gRPC call).
@@ -80,8 +80,8 @@ export interface GrpcConnectionSettings {
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
   /**
-   * Drain, two-step GOAWAY: the first (NO_ERROR, last-stream-id 2^31-1) goes out with a PING,
-   * the final one once the PING is answered or after this many ms; 0 = the final GOAWAY at once.
+   * Drain: a session's GOAWAY waits for a PING round trip (see ShutdownNotice), at most this
+   * many ms; 0 = every GOAWAY at once.
    */
   readonly drainNoticeMs: number;
   /** Bind the gRPC port only once the server is first ready (default: at start, with REST). */

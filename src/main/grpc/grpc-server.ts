@@ -68,10 +68,10 @@ export interface GrpcServer {
   /** Health: SERVING only while serving and `core.ready()`; false when draining. */
   setServing(serving: boolean): void;
   /**
-   * Shutdown, step one: health watchers end, the listener closes, every connection gets a
-   * first GOAWAY (last stream id 2^31-1) and a PING, and once it answered (or after
-   * `drainNoticeMs`) the final GOAWAY; resolves once every accepted call has finished
-   * and its connection closed.
+   * Shutdown, step one: health watchers end, the listener closes, every connection gets
+   * PINGs and, once one is answered while the peer has a call open (see ShutdownNotice; at
+   * the latest after `drainNoticeMs`), its GOAWAY; resolves once every accepted call has
+   * finished and its connection closed.
    */
   stopAccepting(): Promise<void>;
   /** Shutdown deadline: cancels the calls left and destroys every connection; returns how many. */
@@ -166,7 +166,7 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
     stopping ??= (async () => {
       health.setServing(false);
       health.close();
-      // Two-step GOAWAY: the notice (last id 2^31-1, a PING), then tryShutdown's final one.
+      // A PING round trip per session before its GOAWAY; tryShutdown's for the sessions left.
       await connections.noticeShutdown(noticeMs);
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     })();
