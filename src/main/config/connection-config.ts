@@ -25,6 +25,7 @@ export const CONNECTION_DEFAULTS = {
   grpcMaxConnectionAgeGraceMs: 30_000,
   grpcKeepaliveTimeMs: 60_000,
   grpcKeepaliveTimeoutMs: 20_000,
+  grpcDrainNoticeMs: 1_000,
   shutdownDelayMs: 5_000,
 } as const;
 
@@ -60,6 +61,11 @@ export const grpcConnectionSchema = {
     max_connection_age_grace_ms: { ...timerMs, default: d.grpcMaxConnectionAgeGraceMs },
     keepalive_time_ms: { ...timerMs, default: d.grpcKeepaliveTimeMs },
     keepalive_timeout_ms: { ...timerMs, minimum: 1, default: d.grpcKeepaliveTimeoutMs },
+    // Drain: a connection's GOAWAY waits this long at most for a PING round trip.
+    drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
+    // The gRPC port opens the first time the server is ready, not at start (balancers without
+    // active health checks, such as open-source nginx, cannot replay a gRPC call).
+    listen_when_ready: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -73,6 +79,13 @@ export interface GrpcConnectionSettings {
   readonly maxConnectionAgeGraceMs: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /**
+   * Drain: a session's GOAWAY waits for a PING round trip (see ShutdownNotice), at most this
+   * many ms; 0 = every GOAWAY at once.
+   */
+  readonly drainNoticeMs: number;
+  /** Bind the gRPC port only once the server is first ready (default: at start, with REST). */
+  readonly listenWhenReady: boolean;
 }
 
 /** Validated connection settings (see the schema comments); 0 turns a limit off where allowed. */
@@ -101,6 +114,8 @@ export interface RawGrpcConnections {
   max_connection_age_grace_ms: number;
   keepalive_time_ms: number;
   keepalive_timeout_ms: number;
+  drain_notice_ms: number;
+  listen_when_ready: boolean;
 }
 
 /** Defaults for code that builds a config without the schema (tests, front ends alone). */
@@ -117,6 +132,8 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
     maxConnectionAgeGraceMs: d.grpcMaxConnectionAgeGraceMs,
     keepaliveTimeMs: d.grpcKeepaliveTimeMs,
     keepaliveTimeoutMs: d.grpcKeepaliveTimeoutMs,
+    drainNoticeMs: d.grpcDrainNoticeMs,
+    listenWhenReady: false,
   },
 };
 
@@ -145,6 +162,8 @@ export function buildConnections(
       maxConnectionAgeGraceMs: g?.max_connection_age_grace_ms ?? x.grpc.maxConnectionAgeGraceMs,
       keepaliveTimeMs: g?.keepalive_time_ms ?? x.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: g?.keepalive_timeout_ms ?? x.grpc.keepaliveTimeoutMs,
+      drainNoticeMs: g?.drain_notice_ms ?? x.grpc.drainNoticeMs,
+      listenWhenReady: g?.listen_when_ready ?? x.grpc.listenWhenReady,
     },
   };
 }
