@@ -2,6 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import {
+  type Build,
+  bytes,
+  type Fields,
+  fields,
+  intOf,
+  mapEntry,
+  message,
+  packed,
+  str,
+  sub,
+  subOf,
+  textOf,
+  unaryBytes,
+  varint,
+} from '../fixtures/proto-wire.js';
 import { startTestServer, type TestServer } from '../fixtures/test-server.js';
 
 /**
@@ -20,97 +36,16 @@ import { startTestServer, type TestServer } from '../fixtures/test-server.js';
  * generated upstream stubs.
  */
 
-// ---- A minimal protobuf wire codec -----------------------------------------------------
+// ---- Wire helpers beyond test/fixtures/proto-wire.ts -------------------------------------
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
-
-type Build = (w: protobuf.Writer) => void;
-
-/** Encodes a message from a list of field writers. */
-function message(...parts: Build[]): Uint8Array {
-  const w = protobuf.Writer.create();
-  for (const p of parts) p(w);
-  return w.finish();
-}
-
-const tag = (w: protobuf.Writer, field: number, wire: number) => w.uint32((field << 3) | wire);
-const str =
-  (field: number, v: string): Build =>
-  (w) =>
-    tag(w, field, LEN).string(v);
-const bytes =
-  (field: number, v: Uint8Array): Build =>
-  (w) =>
-    tag(w, field, LEN).bytes(v);
-const sub = (field: number, ...parts: Build[]): Build => bytes(field, message(...parts));
-const varint =
-  (field: number, v: number): Build =>
-  (w) =>
-    tag(w, field, VARINT).int64(v);
-/** A packed repeated field (proto3's default for scalars). */
-const packed = (field: number, write: (w: protobuf.Writer) => void): Build => {
-  const inner = protobuf.Writer.create();
-  write(inner);
-  return bytes(field, inner.finish());
-};
-/** One entry of a `map<string, Message>` field: key = 1, value = 2. */
-const mapEntry = (field: number, key: string, value: Uint8Array): Build =>
-  sub(field, str(1, key), bytes(2, value));
-
-/** One decoded field value: a varint or fixed as bigint (unsigned), or the raw bytes of a LEN field. */
-type Value = bigint | Uint8Array;
-
-/** Decodes one message level into field number → values, in wire order. */
-function fields(buf: Uint8Array): Map<number, Value[]> {
-  const r = protobuf.Reader.create(buf);
-  const out = new Map<number, Value[]>();
-  while (r.pos < r.len) {
-    const t = r.uint32();
-    const field = t >>> 3;
-    let v: Value;
-    switch (t & 7) {
-      case VARINT:
-        v = BigInt(r.uint64().toString());
-        break;
-      case I64:
-        v = BigInt(r.fixed64().toString());
-        break;
-      case LEN:
-        v = r.bytes();
-        break;
-      case I32:
-        v = BigInt(r.fixed32());
-        break;
-      default:
-        throw new Error(`unexpected wire type ${t & 7} for field ${field}`);
-    }
-    const list = out.get(field) ?? [];
-    list.push(v);
-    out.set(field, list);
-  }
-  return out;
-}
-
-const one = (m: Map<number, Value[]>, field: number): Value | undefined => m.get(field)?.at(-1);
-const bytesOf = (m: Map<number, Value[]>, field: number): Uint8Array => {
-  const v = one(m, field);
+const bytesOf = (m: Fields, field: number): Uint8Array => {
+  const v = m.get(field)?.at(-1);
   if (v === undefined) return new Uint8Array(0);
   assert.ok(v instanceof Uint8Array, `field ${field} is not length-delimited`);
   return v;
 };
-const subOf = (m: Map<number, Value[]>, field: number) => fields(bytesOf(m, field));
-const textOf = (m: Map<number, Value[]>, field: number) => Buffer.from(bytesOf(m, field)).toString();
-/** A varint field (default 0), as a signed 64-bit number. */
-const intOf = (m: Map<number, Value[]>, field: number): bigint => {
-  const v = one(m, field) ?? 0n;
-  assert.equal(typeof v, 'bigint', `field ${field} is not a varint`);
-  return BigInt.asIntN(64, v as bigint);
-};
 /** A repeated int64 field, packed or not. */
-function int64List(m: Map<number, Value[]>, field: number): bigint[] {
+function int64List(m: Fields, field: number): bigint[] {
   const out: bigint[] = [];
   for (const v of m.get(field) ?? []) {
     if (typeof v === 'bigint') {
@@ -123,8 +58,8 @@ function int64List(m: Map<number, Value[]>, field: number): bigint[] {
   return out;
 }
 /** A `map<string, Message>` field as key → decoded value. */
-function mapOf(m: Map<number, Value[]>, field: number): Map<string, Map<number, Value[]>> {
-  const out = new Map<string, Map<number, Value[]>>();
+function mapOf(m: Fields, field: number): Map<string, Fields> {
+  const out = new Map<string, Fields>();
   for (const entry of m.get(field) ?? []) {
     assert.ok(entry instanceof Uint8Array);
     const e = fields(entry);
@@ -161,18 +96,6 @@ function floatTensor(values: number[], how: 'tensor_content' | 'float_val'): Uin
   return message(varint(1, DT_FLOAT), shapeOf(2, [values.length]), data);
 }
 
-function unary(client: grpc.Client, method: string, request: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      method,
-      (arg: Uint8Array) => Buffer.from(arg),
-      (buf: Buffer) => new Uint8Array(buf),
-      request,
-      (err: grpc.ServiceError | null, res?: Uint8Array) => (err || !res ? reject(err) : resolve(res)),
-    );
-  });
-}
-
 describe('TF Serving and KServe gRPC without the project protos', () => {
   let ts: TestServer;
   let client: grpc.Client;
@@ -197,7 +120,7 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
         mapEntry(2, 'x', floatTensor([1, 2, 5], how)),
         str(3, 'y'),
       );
-      const res = fields(await unary(client, '/tensorflow.serving.PredictionService/Predict', req));
+      const res = fields(await unaryBytes(client, '/tensorflow.serving.PredictionService/Predict', req));
       // PredictResponse { map<string, TensorProto> outputs = 1; model_spec = 2 }
       const outputs = mapOf(res, 1);
       assert.deepEqual([...outputs.keys()], ['y']);
@@ -216,7 +139,7 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
   it('GetModelStatus: version 1 is AVAILABLE (30) with an OK status', async () => {
     // GetModelStatusRequest { model_spec = 1 }
     const req = message(modelSpec('half_plus_two'));
-    const res = fields(await unary(client, '/tensorflow.serving.ModelService/GetModelStatus', req));
+    const res = fields(await unaryBytes(client, '/tensorflow.serving.ModelService/GetModelStatus', req));
     // GetModelStatusResponse { repeated ModelVersionStatus model_version_status = 1 }
     const statuses = (res.get(1) ?? []).map((s) => fields(s as Uint8Array));
     assert.equal(statuses.length, 1);
@@ -230,7 +153,7 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
   });
 
   it('GetModelStatus on an unknown model is NOT_FOUND', async () => {
-    const err = (await unary(
+    const err = (await unaryBytes(
       client,
       '/tensorflow.serving.ModelService/GetModelStatus',
       message(modelSpec('nope')),
@@ -244,7 +167,9 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
   it('GetModelMetadata: a SignatureDefMap in Any, input x DT_FLOAT [-1]', async () => {
     // GetModelMetadataRequest { model_spec = 1; repeated string metadata_field = 2 }
     const req = message(modelSpec('half_plus_two'), str(2, 'signature_def'));
-    const res = fields(await unary(client, '/tensorflow.serving.PredictionService/GetModelMetadata', req));
+    const res = fields(
+      await unaryBytes(client, '/tensorflow.serving.PredictionService/GetModelMetadata', req),
+    );
     // GetModelMetadataResponse { model_spec = 1; map<string, google.protobuf.Any> metadata = 2 }
     assert.equal(textOf(subOf(res, 1), 1), 'half_plus_two');
     const metadata = mapOf(res, 2);
@@ -301,7 +226,7 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
         input,
         ...(how === 'contents' ? [] : [bytes(7, x)]),
       );
-      const res = fields(await unary(client, '/inference.GRPCInferenceService/ModelInfer', req));
+      const res = fields(await unaryBytes(client, '/inference.GRPCInferenceService/ModelInfer', req));
       // ModelInferResponse { model_name = 1; model_version = 2; id = 3; outputs = 5; raw_output_contents = 6 }
       assert.equal(textOf(res, 1), 'half_plus_two');
       assert.equal(textOf(res, 2), '1');
@@ -321,7 +246,11 @@ describe('TF Serving and KServe gRPC without the project protos', () => {
   it('KServe ModelMetadata: name, versions, platform and tensors by field number', async () => {
     // ModelMetadataRequest { name = 1; version = 2 }
     const res = fields(
-      await unary(client, '/inference.GRPCInferenceService/ModelMetadata', message(str(1, 'half_plus_two'))),
+      await unaryBytes(
+        client,
+        '/inference.GRPCInferenceService/ModelMetadata',
+        message(str(1, 'half_plus_two')),
+      ),
     );
     // ModelMetadataResponse { name = 1; repeated versions = 2; platform = 3; inputs = 4; outputs = 5 }
     assert.equal(textOf(res, 1), 'half_plus_two');

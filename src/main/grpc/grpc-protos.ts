@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { findProtoDir } from '../codecs/proto-dir.js';
+import { PROTO_OBJECT_OPTIONS } from '../codecs/proto-object-options.js';
 
 /** The service files tensorserve serves, relative to the `protos/` directory. */
 export const PROTO_FILES: readonly string[] = [
@@ -13,22 +14,8 @@ export const PROTO_FILES: readonly string[] = [
   'grpc/health/v1/health.proto',
 ];
 
-/**
- * How messages become JS objects on both sides: field names as in the .proto, int64 as
- * decimal strings (exact; callers convert), enums as their names, bytes as Buffers (views
- * into the received message), unset fields absent, repeated/map fields always present,
- * and a virtual field naming the chosen member of each oneof.
- */
-export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
-  keepCase: true,
-  longs: String,
-  enums: String,
-  bytes: Buffer,
-  defaults: false,
-  arrays: true,
-  objects: true,
-  oneofs: true,
-});
+/** proto-loader's options: the server-wide object mapping (PROTO_OBJECT_OPTIONS), field names as in the .proto. */
+export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({ keepCase: true, ...PROTO_OBJECT_OPTIONS });
 
 export interface LoadedProtos {
   readonly protoDir: string;

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { ServingError } from '../../../core/errors.js';
 import { findProtoDir } from '../../codecs/proto-dir.js';
+import { PROTO_OBJECT_OPTIONS } from '../../codecs/proto-object-options.js';
 import type { TensorProtoObject } from '../../codecs/tensor-proto.js';
 
 /** The members of PredictionLog's `log_type` oneof (protocols.md §7). */
@@ -34,35 +33,14 @@ export type PredictionLogRecord =
   | { readonly kind: 'predict_log'; readonly request: PredictRequestObject | undefined }
   | { readonly kind: Exclude<LogKind, 'predict_log'>; readonly request: Record<string, unknown> | undefined };
 
-const TO_OBJECT: protobuf.IConversionOptions = {
-  longs: String,
-  enums: String,
-  bytes: Buffer,
-  defaults: false,
-  arrays: true,
-  objects: true,
-  oneofs: true,
-};
-
 let cachedType: protobuf.Type | undefined;
 
 const LOG_PROTO = 'tensorflow_serving/apis/prediction_log.proto';
 
-/** The repository's `protos/` directory (TENSORSERVE_PROTO_DIR overrides), found upwards from here. */
-function protoDir(): string {
-  const override = process.env['TENSORSERVE_PROTO_DIR'];
-  if (override) return path.resolve(override);
-  const start = path.dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'protos', LOG_PROTO))) return path.join(dir, 'protos');
-  }
-  throw new Error(`Cannot find protos/${LOG_PROTO} above ${start}`);
-}
-
 /** tensorflow.serving.PredictionLog, loaded once from protos/. */
 export function predictionLogType(): protobuf.Type {
   if (cachedType) return cachedType;
-  const dir = protoDir();
+  const dir = findProtoDir();
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
   root.loadSync(LOG_PROTO, { keepCase: true });
@@ -78,7 +56,7 @@ export function decodePredictionLog(bytes: Uint8Array, where: string): Predictio
   const type = predictionLogType();
   let obj: Record<string, unknown>;
   try {
-    obj = type.toObject(type.decode(bytes), TO_OBJECT) as Record<string, unknown>;
+    obj = type.toObject(type.decode(bytes), PROTO_OBJECT_OPTIONS) as Record<string, unknown>;
   } catch (err) {
     throw new ServingError('INVALID_ARGUMENT', `${where}: not a PredictionLog (${(err as Error).message})`, {
       cause: err,
