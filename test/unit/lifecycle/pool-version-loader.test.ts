@@ -177,8 +177,12 @@ describe('PoolVersionLoader', () => {
 
   it('rebatch() applies new batching options to the loaded versions of that model only', async () => {
     const loader = new PoolVersionLoader(pools, scheduler);
-    const model = fakeModel('rebatched', { batching: { ...DEFAULT_BATCHING, maxBatchSize: 4 } });
-    const other = fakeModel('untouched', { batching: { ...DEFAULT_BATCHING, maxBatchSize: 4 } });
+    const model = fakeModel('rebatched', {
+      batching: { ...DEFAULT_BATCHING, maxBatchSize: 4, maxExecutionBatchSize: 4 },
+    });
+    const other = fakeModel('untouched', {
+      batching: { ...DEFAULT_BATCHING, maxBatchSize: 4, maxExecutionBatchSize: 4 },
+    });
     const v = await loader.load(model, 1, modelDir());
     const w = await loader.load(other, 1, modelDir());
     const three = { inputs: { x: x([1, 2, 3], 3) }, outputNames: ['y'] };
