@@ -24,6 +24,8 @@ import { schedulerErrors } from './scheduler-errors.js';
 export interface ModelQueueOptions {
   readonly key: string;
   readonly modelName: string;
+  /** The model version the key serves, for metrics (0 when the registration named none). */
+  readonly version: number;
   readonly order: number;
   readonly executor: BatchExecutor;
   readonly signature: Signature;
@@ -49,6 +51,10 @@ export interface ModelQueueOptions {
 export interface ExecutedBatch {
   readonly key: string;
   readonly modelName: string;
+  /** The model version that ran it (ModelRegistration.version; 0 when none was given). */
+  readonly version: number;
+  /** The device it ran on (its executor's). */
+  readonly device: string;
   /** Rows of real requests. */
   readonly rows: number;
   /** Rows executed, padding included. */
@@ -337,6 +343,8 @@ export class ModelQueue implements DispatchQueue {
     this.#o.onBatch?.({
       key: this.key,
       modelName: this.#o.modelName,
+      version: this.#o.version,
+      device: this.executor.device,
       rows: b.total,
       paddedRows: b.padded,
       timings: result.timings,

@@ -31,6 +31,8 @@ export interface ModelRegistration {
   readonly batching: BatchingOptions;
   /** For metrics and policies; defaults to the key. */
   readonly modelName?: string;
+  /** The model version the key serves, carried on its ExecutedBatch records; default 0. */
+  readonly version?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export class BatchScheduler {
     return new ModelQueue({
       key,
       modelName: r.modelName ?? key,
+      version: r.version ?? 0,
       order,
       executor: r.executor,
       signature: r.signature,

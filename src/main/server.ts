@@ -2,33 +2,28 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
 import { BatchScheduler } from '../batching/scheduler.js';
 import { TenantFairPolicy } from '../batching/tenant-fair-policy.js';
-import type { CallerIdentity } from '../core/caller-identity.js';
-import { ServingError } from '../core/errors.js';
 import { DevicePool } from '../workers/device-pool.js';
 import { ConfigWatcher } from './config/config-watcher.js';
-import type { ModelConfig } from './config/model-config.js';
 import { loadModelServerConfigFile, settingsFromDefaults } from './config/model-server-config.js';
 import type { ServerConfig } from './config/server-config.js';
 import { tlsMaterial } from './config/tls-material.js';
 import { packageVersion } from './grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from './grpc/grpc-server.js';
 import { applyConfigReload, type ReloadTarget } from './lifecycle/apply-config.js';
-import { ServableManager } from './lifecycle/manager.js';
-import { ConfiguredModelRepository } from './lifecycle/model-repository.js';
+import type { ServableManager } from './lifecycle/manager.js';
 import { PoolVersionLoader } from './lifecycle/pool-version-loader.js';
 import { Residency } from './lifecycle/residency.js';
+import { ServerCore } from './lifecycle/server-core.js';
 import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
-import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { registerResidencyMetrics } from './metrics/residency-metrics.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { UtilizationWindow } from './metrics/utilization-window.js';
 import { ConnectionBudget, effectiveMaxConnections, readFdSoftLimit } from './net/connection-budget.js';
-import { registerKServeRoutes } from './rest/kserve-routes.js';
-import { credentialsFromHeaders, sendError } from './rest/rest-context.js';
+import { credentialsFromHeaders } from './rest/rest-context.js';
 import { type RestServer, startRestServer } from './rest/rest-server.js';
 import { ExampleInference } from './serving/classify-regress.js';
 import { OPEN_LOOKUP, tenantLookup } from './serving/model-lookup.js';
@@ -66,12 +61,11 @@ export class TensorServe {
   /** Classify, Regress and MultiInference over the core, for the front ends. */
   readonly examples: ExampleInference;
   readonly tenancy: TenancyServices;
-  private readonly loader: PoolVersionLoader;
+  /** The model list, every reload path and the registry of loaded versions (TF Serving's ServerCore). */
+  readonly serverCore: ServerCore;
   /** Records an on-demand request's latency as a hit or a miss (set with the residency metrics). */
   private observeResidency: (result: 'hit' | 'miss', latencyMicros: number) => void = () => {};
   private readonly watcher: ConfigWatcher | undefined;
-  /** The model list the repository extension can load from (config, reloads). */
-  private configured: readonly ModelConfig[];
   private rest: RestServer | undefined;
   /** Tenant id → scheduling weight, read by the fair policy; a config reload updates it. */
   private readonly tenantWeights = new Map<string, number>();
@@ -114,10 +108,9 @@ export class TensorServe {
         : undefined,
       onFault: (f) => this.metrics.recordBatchFault(f.modelName, f.event),
       onBatch: (b) => {
-        const v = this.loader.loaded.get(b.key);
         this.metrics.recordBatch({
           model: b.modelName,
-          version: v?.version ?? 0,
+          version: b.version,
           inputBatchSize: b.rows,
           processedBatchSize: b.paddedRows,
           paddingSize: b.paddedRows - b.rows,
@@ -143,31 +136,40 @@ export class TensorServe {
       logger,
       observe: registerWarmupMetrics(this.metrics.registry),
     });
-    this.loader = new PoolVersionLoader(
-      this.pools,
-      this.scheduler,
-      this.tenancy.budget,
-      (v, r) =>
-        logger.info(
-          {
-            model: v.model,
-            version: v.version,
-            device: v.device,
-            tenant: v.tenant,
-            estimated_bytes: r.estimatedBytes,
-            measured_bytes: r.measuredBytes,
-          },
-          'model version memory',
+    let fromDefaults: ReturnType<typeof settingsFromDefaults> | undefined;
+    this.serverCore = new ServerCore({
+      loader: (registry) =>
+        new PoolVersionLoader(
+          this.pools,
+          this.scheduler,
+          this.tenancy.budget,
+          (v, r) =>
+            logger.info(
+              {
+                model: v.model,
+                version: v.version,
+                device: v.device,
+                tenant: v.tenant,
+                estimated_bytes: r.estimatedBytes,
+                measured_bytes: r.measuredBytes,
+              },
+              'model version memory',
+            ),
+          warmup,
+          (request) => residency.reserve(request),
+          (device, tenant) => residency.settle(device, tenant),
+          registry,
         ),
-      warmup,
-      (request) => residency.reserve(request),
-      (device, tenant) => residency.settle(device, tenant),
-    );
-    this.manager = new ServableManager({
-      loader: this.loader,
+      models: config.models,
+      toManaged: (m) => this.tenancy.toManaged(m),
+      defaults: (name) => {
+        fromDefaults ??= settingsFromDefaults(config.modelDefaults);
+        return fromDefaults(name);
+      },
       pollIntervalMs: config.pollIntervalMs,
       logger,
     });
+    this.manager = this.serverCore.manager;
     this.core = new PredictionService({
       servables: this.manager,
       queue: this.scheduler,
@@ -181,14 +183,13 @@ export class TensorServe {
         this.metrics.recordRequest(o);
         if (o.residency !== undefined) this.observeResidency(o.residency, o.latencyMicros);
       },
-      reload: (models) => this.reloadModels(models),
+      reload: (models) => this.serverCore.reloadModels(models),
       exampleSignatures: (internal) => this.manager.modelConfig(internal)?.signatures,
     });
     this.examples = new ExampleInference(
       this.core,
       (model, caller) => this.manager.modelConfig(this.core.internalName(caller, model))?.signatures,
     );
-    this.configured = config.models.map((m) => this.tenancy.toManaged(m));
     const cap = effectiveMaxConnections(config.connections.maxConnections, readFdSoftLimit());
     if (cap.lowered) {
       logger.warn(
@@ -207,7 +208,7 @@ export class TensorServe {
         config.configFile,
         config.configPollIntervalMs,
         (file) => loadModelServerConfigFile(file, config.modelDefaults),
-        (models) => this.reloadModels(models),
+        (models) => this.serverCore.reloadModels(models),
         logger,
       );
     }
@@ -238,7 +239,7 @@ export class TensorServe {
       throw err;
     }
     logger.info({ rest_port: server.restPort, grpc_port: server.grpcPort }, 'tensorserve listening');
-    server.initialLoad = server.manager.setModels(server.configured).then(
+    server.initialLoad = server.serverCore.loadInitial().then(
       () => {
         if (server.shutdownSequence !== undefined) return;
         server.manager.start();
@@ -265,18 +266,18 @@ export class TensorServe {
       // The lifecycle logs the transition itself (model-versions.ts).
       this.metrics.recordVersionState(e.model, e.version, e.state, e.loadMillis);
     });
-    registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.loader.loaded.get(key));
+    registerTenancyMetrics(this.metrics.registry, this.tenancy, (key) => this.serverCore.servable(key));
     this.observeResidency = registerResidencyMetrics(this.metrics.registry, {
       onChange: (l) => this.manager.onChange(l),
       onResidency: (l) => this.manager.onResidency(l),
       budget: this.tenancy.budget,
-      residentVersions: () => [...this.loader.loaded.values()],
+      residentVersions: () => this.serverCore.servables(),
     });
     this.metrics.setPendingProvider(() =>
-      [...this.loader.loaded].map(([key, v]) => ({
+      this.serverCore.servables().map((v) => ({
         model: v.model,
         version: v.version,
-        pending: this.scheduler.pending(key),
+        pending: this.scheduler.pending(v.key),
       })),
     );
     const window = new UtilizationWindow();
@@ -284,8 +285,8 @@ export class TensorServe {
       [...this.pools.values()].map((p) => {
         // Pending requests (not batches) of the models placed on this device.
         let queueDepth = 0;
-        for (const [key, v] of this.loader.loaded)
-          if (v.device === p.device) queueDepth += this.scheduler.pending(key);
+        for (const v of this.serverCore.servables())
+          if (v.device === p.device) queueDepth += this.scheduler.pending(v.key);
         const s = p.stats();
         return {
           device: p.device,
@@ -303,12 +304,6 @@ export class TensorServe {
     const authenticate = (headers: IncomingHttpHeaders) =>
       this.tenancy.authenticate(credentialsFromHeaders(headers));
     if (c.restPort >= 0) {
-      const repository = new ConfiguredModelRepository({
-        configured: () => this.configured,
-        served: () => this.manager.modelNames(),
-        status: (name) => this.manager.status(name),
-        apply: (models) => this.manager.setModels(models),
-      });
       this.rest = await startRestServer(this.core, {
         examples: this.examples,
         host: c.host,
@@ -323,49 +318,26 @@ export class TensorServe {
         defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
         authenticate,
         arrive: this.tenancy.enabled ? (tenant) => this.tenancy.admission.arrive(tenant) : undefined,
-        plugins: [
-          (app) => {
-            if (!c.prometheus.enable) return;
-            // Scoped so the credential check covers the scrape endpoints only.
-            void app.register(async (scoped) => {
-              scoped.addHook('onRequest', async (request, reply) => {
-                try {
-                  this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(request.headers));
-                } catch (err) {
-                  return sendError(reply, err);
-                }
-              });
-              registerMetricsRoutes(scoped, this.metrics, [c.prometheus.path, '/metrics']);
-            });
-          },
-          (app) =>
-            app.get('/admin/tenants', async (request, reply) => {
-              try {
-                requireAdmin(authenticate(request.headers));
-                const report = tenancyReport(this.tenancy, (key) => this.loader.loaded.get(key));
-                return reply.type('application/json').send(JSON.stringify(report));
-              } catch (err) {
-                return sendError(reply, err);
-              }
-            }),
-          (app) =>
-            registerKServeRoutes(app, this.core, {
-              limits: c.limits,
-              defaultRequestTimeoutMs: c.defaultRequestTimeoutMs,
-              maxDeadlineMs: c.connections.maxDeadlineMs,
-              authenticate,
-              serverVersion: VERSION,
-              repository,
-              stats: (model, version, caller) =>
-                this.metrics
-                  .stats(caller ? this.core.internalName(caller, model) : model, version)
-                  .map((s) => ({ ...s, name: model })),
-            }),
-        ],
+        kserve: {
+          serverVersion: VERSION,
+          repository: this.serverCore.repository,
+          stats: (model, version, caller) =>
+            this.metrics
+              .stats(caller ? this.core.internalName(caller, model) : model, version)
+              .map((s) => ({ ...s, name: model })),
+        },
+        scrape: c.prometheus.enable
+          ? {
+              metrics: this.metrics,
+              paths: [c.prometheus.path, '/metrics'],
+              authorize: (headers) =>
+                this.tenancy.authenticator.authorizeScrape(credentialsFromHeaders(headers)),
+            }
+          : undefined,
+        admin: { tenancyReport: () => tenancyReport(this.tenancy, (key) => this.serverCore.servable(key)) },
       });
     }
     if (c.grpcPort >= 0) {
-      const fromDefaults = settingsFromDefaults(c.modelDefaults);
       this.grpc = await createGrpcServer(this.core, {
         examples: this.examples,
         host: c.host,
@@ -394,23 +366,11 @@ export class TensorServe {
         reload: {
           baseDir: c.baseDir,
           // A model the server already knows keeps its placement and batching.
-          modelSettings: (name) => this.configured.find((m) => m.name === name) ?? fromDefaults(name),
+          modelSettings: (name) => this.serverCore.modelSettings(name),
         },
         tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
       });
     }
-  }
-
-  /**
-   * Applies a new model list (config file reload, reload RPC): models not in it are
-   * unloaded. Resolves when the new versions are AVAILABLE or failed.
-   */
-  async reloadModels(models: readonly ModelConfig[]): Promise<void> {
-    const managed = models.map((m) => this.tenancy.toManaged(m));
-    const known = new Map(this.configured.map((m) => [m.name, m]));
-    for (const m of managed) known.set(m.name, m);
-    this.configured = [...known.values()];
-    await this.manager.setModels(managed);
   }
 
   /** Applies a reloaded config (YAML hot reload, SIGHUP); see applyConfigReload for what changes. */
@@ -418,12 +378,7 @@ export class TensorServe {
     const target: ReloadTarget = {
       tenancy: this.tenancy,
       logger: this.logger,
-      configured: () => this.configured,
-      setModels: async (models) => {
-        this.configured = models;
-        await this.manager.setModels(models);
-      },
-      rebatch: (model) => this.loader.rebatch(model),
+      applyModels: (models) => this.serverCore.applyConfig(models),
       setTenantWeight: (tenant, weight) => {
         this.tenantWeights.set(tenant, weight);
         this.scheduler.setTenantWeight(tenant, weight);
@@ -475,8 +430,4 @@ export class TensorServe {
     );
     return this.shutdownSequence.run(reason);
   }
-}
-
-function requireAdmin(caller: CallerIdentity | undefined): void {
-  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
 }

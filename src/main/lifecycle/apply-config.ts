@@ -8,12 +8,11 @@ import type { LifecycleLogger } from './logger.js';
 /** What a config reload may change in a running server (TensorServe wires it). */
 export interface ReloadTarget {
   readonly tenancy: TenancyServices;
-  /** The model list in effect, by the names the manager knows (tenant models as `tenant/name`). */
-  configured(): readonly ModelConfig[];
-  /** Realizes exactly this model list (manager names); resolves when the new versions settled. */
-  setModels(models: readonly ModelConfig[]): Promise<void>;
-  /** Gives a model's loaded versions its (new) batching options. */
-  rebatch(model: ModelConfig): void;
+  /**
+   * Re-batches the models that stay and serves exactly this list, by the config's names
+   * (ServerCore.applyConfig); resolves when the new versions settled.
+   */
+  applyModels(models: readonly ModelConfig[]): Promise<void>;
   /** A tenant's share of the batches on each device. */
   setTenantWeight(tenant: string, weight: number): void;
   setLogLevel(level: string): void;
@@ -22,9 +21,9 @@ export interface ReloadTarget {
 
 /**
  * Applies a reloaded config: tenants (keys, certificate subjects, shared models, quotas,
- * weights) first, so a new tenant's models find their tenant; then batching of models that
- * stay loaded; then the model list itself (TF Serving's reload: models not listed are
- * unloaded); the log level. Settings that need a restart (listeners, pools, limits) are
+ * weights) first, so a new tenant's models find their tenant; the log level; then the model
+ * list through ServerCore (batching of models that stay loaded, then the list itself: TF
+ * Serving's reload, models not listed are unloaded). Settings that need a restart (listeners, pools, limits) are
  * logged by path and left as they are. Throws ConfigError, changing nothing, when the edit
  * turns tenancy on or off; rejects with the manager's error when the model list fails
  * (e.g. a label naming a version that is not AVAILABLE), after tenants and batching applied.
@@ -48,15 +47,6 @@ export async function applyConfigReload(
     for (const t of next.tenancy.tenants) target.setTenantWeight(t.id, t.weight);
     logger.info({ tenants: next.tenancy.tenants.map((t) => t.id) }, 'config reload: tenants updated');
   }
-  const models = next.models.map((m) => tenancy.toManaged(m));
-  const before = new Map(target.configured().map((m) => [m.name, m]));
-  for (const m of models) {
-    const old = before.get(m.name);
-    if (old !== undefined && !sameValue(old.batching, m.batching)) {
-      target.rebatch(m);
-      logger.info({ model: m.name }, 'config reload: batching updated');
-    }
-  }
   if (next.logLevel !== current.logLevel) target.setLogLevel(next.logLevel);
-  await target.setModels(models);
+  await target.applyModels(next.models);
 }

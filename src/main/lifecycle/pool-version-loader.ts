@@ -7,17 +7,13 @@ import type { ModelConfig } from '../config/model-config.js';
 import { DEFAULT_WARMUP } from '../config/warmup-options.js';
 import type { MemoryBudget, ReservationInfo, ReserveRequest } from '../tenancy/memory-budget.js';
 import type { LoadedVersion, VersionLoader } from './loader.js';
+import { type ServableInfo, ServableRegistry } from './servable-registry.js';
 import type { WarmupRunner } from './warmup/warmup-runner.js';
 
 let generation = 0;
 
 /** What each loaded key is (metrics, memory reports). `model` is the manager's (internal) name. */
-export interface LoadedVersionInfo {
-  readonly model: string;
-  readonly version: number;
-  readonly device: string;
-  readonly tenant: string | undefined;
-}
+export type LoadedVersionInfo = ServableInfo;
 
 /** Called after each load with the version's memory: estimated before loading, measured after. */
 export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInfo) => void;
@@ -36,10 +32,12 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  * With a warmup runner, the version is warmed up once it is registered with the scheduler
  * and before `load` resolves (so before the version becomes AVAILABLE), through the same
  * queue and workers as client requests; a failed warmup unloads it and fails the load.
+ *
+ * Every version registered with the scheduler is recorded in `registry` (ServerCore's) under
+ * its key until it is unloaded.
  */
 export class PoolVersionLoader implements VersionLoader {
-  readonly loaded = new Map<string, LoadedVersionInfo>();
-  /** What a loaded version's batching depends on besides the config. */
+  /** What a loaded version's batching depends on besides the config, by key. */
   private readonly shapes = new Map<string, VersionShape>();
 
   constructor(
@@ -52,6 +50,8 @@ export class PoolVersionLoader implements VersionLoader {
     private readonly reserve?: (request: ReserveRequest) => Promise<ReservationInfo>,
     /** After a measurement replaced an estimate: restores the budgets if it overshot (Residency.settle). */
     private readonly settle?: (device: string, tenant: string | undefined) => Promise<void>,
+    /** Where loaded keys are recorded (ServerCore's registry); a private one when absent. */
+    private readonly registry: ServableRegistry = new ServableRegistry(),
   ) {}
 
   async load(model: ModelConfig, version: number, versionDir: string): Promise<LoadedVersion> {
@@ -69,12 +69,13 @@ export class PoolVersionLoader implements VersionLoader {
       const label = `model '${model.name}' version ${version}`;
       const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
       try {
-        const shape = { batched: loaded.signature.batched, holders };
+        const shape = { model: model.name, batched: loaded.signature.batched, holders };
         this.scheduler.addModel(key, {
           executor: pool,
           signature: loaded.signature,
           batching: effectiveBatching(model.batching, shape),
           modelName: model.name,
+          version,
         });
         this.shapes.set(key, shape);
       } catch (err) {
@@ -82,7 +83,7 @@ export class PoolVersionLoader implements VersionLoader {
         throw err;
       }
       const info = { model: model.name, version, device: model.device, tenant: model.tenant };
-      this.loaded.set(key, info);
+      this.registry.add(key, info);
       if (this.warmup !== undefined) {
         try {
           await this.warmup.run({
@@ -96,7 +97,8 @@ export class PoolVersionLoader implements VersionLoader {
             options: model.warmup ?? DEFAULT_WARMUP,
           });
         } catch (err) {
-          this.loaded.delete(key);
+          this.registry.remove(key);
+          this.shapes.delete(key);
           await this.scheduler.removeModel(key).catch(() => {});
           await pool.unload(key).catch(() => {});
           throw err;
@@ -133,15 +135,14 @@ export class PoolVersionLoader implements VersionLoader {
    * name the versions were loaded under.
    */
   rebatch(model: ModelConfig): void {
-    for (const [key, info] of this.loaded) {
-      const shape = this.shapes.get(key);
-      if (info.model !== model.name || shape === undefined) continue;
-      this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
+    for (const [key, shape] of this.shapes) {
+      if (shape.model === model.name)
+        this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
     }
   }
 
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {
-    this.loaded.delete(loaded.key);
+    this.registry.remove(loaded.key);
     this.shapes.delete(loaded.key);
     try {
       await this.scheduler.removeModel(loaded.key);
@@ -153,6 +154,8 @@ export class PoolVersionLoader implements VersionLoader {
 }
 
 interface VersionShape {
+  /** The manager's name of the version's model. */
+  readonly model: string;
   /** The signature has a batch dimension. */
   readonly batched: boolean;
   /** Workers holding a session of the version. */

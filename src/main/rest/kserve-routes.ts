@@ -13,7 +13,7 @@ import { decodeInferRequest, type InferRequest } from '../codecs/kserve-json.js'
 import { kserveModelMetadata } from '../codecs/kserve-metadata.js';
 import type { ModelRepository } from '../lifecycle/model-repository.js';
 import type { InferenceCore } from '../serving/inference-core.js';
-import { callContext, callerOf, sendError } from './rest-context.js';
+import { callContext, callerOf, requireAdmin, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 
 export interface KServeRouteOptions extends RestOptions {
@@ -44,10 +44,6 @@ function selectorOf(params: ModelParams): VersionSelector {
     throw new ServingError('INVALID_ARGUMENT', `Model version '${params.version}' is not a version number`);
   }
   return { kind: 'version', version: Number(params.version) };
-}
-
-function requireAdmin(caller: CallerIdentity | undefined): void {
-  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
 }
 
 /**

@@ -85,6 +85,11 @@ export function callerOf(
   return arrival === undefined ? authenticate(request.headers) : arrival.caller;
 }
 
+/** Refuses a caller that is not an admin (tenancy on); tenancy off (no caller) passes. */
+export function requireAdmin(caller: CallerIdentity | undefined): void {
+  if (caller && !caller.admin) throw new ServingError('PERMISSION_DENIED', 'This API needs an admin key');
+}
+
 /**
  * Sends an error as `{"error": "..."}` with the status from the code table. What the client
  * reads follows `clientError`: an internal failure is logged here, once, under the request id,
