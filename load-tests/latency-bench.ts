@@ -12,11 +12,15 @@
  * divided by the requests answered. (That is event-loop busy time, i.e. event-loop
  * utilization × wall time, without the time the thread waited for a CPU on a shared box.)
  *
- * The one-connection rows run both builds at once with requests alternating between them
- * (`--single-requests` each), so a shared box's load falls on both alike.
+ * The one-connection rows run both builds and the echo at once with requests alternating
+ * between them (`--single-requests` each), so a shared box's load falls on all alike; the
+ * client is one raw keep-alive socket (one-connection.ts), or `fetch` with --single-client.
+ * The naive server (fastify + onnxruntime inline) serves REST JSON at --connections for
+ * issue 11's "REST JSON >= 2.0x naive" target.
  *
  *   npm run bench:latency -- [--baseline <dir>] [--duration 5] [--warmup 1] [--connections 64]
- *     [--workers 1] [--rounds 1] [--single-requests 400] [--out load-tests/results]
+ *     [--workers 1] [--rounds 1] [--single-requests 400] [--single-client raw|fetch]
+ *     [--protocols a,b] [--no-echo] [--no-naive] [--no-single] [--out load-tests/results]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,11 +33,13 @@ import {
   tempDir,
   withCleanup,
 } from './bench-common.js';
+import { startNaive } from './bench-servers.js';
 import { measureEngineCeiling } from './engine-ceiling.js';
 import type { LoadResult } from './latency.js';
 import { LatencyRecorder } from './latency.js';
+import { OneConnection } from './one-connection.js';
 import { scrape, serverStats } from './prometheus.js';
-import { protocolLoad } from './protocol-load.js';
+import { type GrpcClient, protocolLoad } from './protocol-load.js';
 import { cnnImage, type Protocol, restRequest } from './scenarios.js';
 import {
   BUILD_ROOT,
@@ -46,7 +52,9 @@ import {
 import { markdownTable, textTable } from './sweep-output.js';
 
 const USAGE = `Usage: npm run bench:latency -- [--baseline <repo root>] [--duration 5] [--warmup 1]
-  [--connections 64] [--workers 1] [--rounds 1] [--single-requests 400] [--out load-tests/results]`;
+  [--connections 64] [--workers 1] [--rounds 1] [--single-requests 400] [--single-client raw|fetch]
+  [--protocols rest-json,v2-binary,grpc-predict,grpc-infer] [--no-echo] [--no-naive] [--no-single]
+  [--out load-tests/results]`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const CLK_TCK = 100;
@@ -77,9 +85,9 @@ async function measure(
   name: string,
   protocol: Protocol,
   connections: number,
-  o: { durationS: number; warmupS: number; model: string; scrapes: boolean },
+  o: { durationS: number; warmupS: number; model: string; scrapes: boolean; grpcClient: GrpcClient },
 ): Promise<Row> {
-  const load = protocolLoad(protocol, srv, o.model, [cnnImage(1)]);
+  const load = protocolLoad(protocol, srv, o.model, [cnnImage(1)], { grpcClient: o.grpcClient });
   await load.check();
   if (o.warmupS > 0) await load.run(connections, o.warmupS);
   const before = o.scrapes ? await scrape(srv.restUrl, o.model) : undefined;
@@ -138,31 +146,46 @@ async function startBuild(root: string, name: string, dir: string, workers: numb
 }
 
 /**
- * One connection, both builds at once, requests alternating between them (the order
- * swapped every round), so load from elsewhere on a shared box falls on both alike.
+ * One connection per server, every server (both builds and the echo) at once, requests
+ * alternating between them (the order rotated every round), so load from elsewhere on a
+ * shared box falls on all alike. `client`: `raw` (one keep-alive socket, pre-serialized
+ * request, one-connection.ts: the load generator's floor is a write and a read) or `fetch`
+ * (undici, as earlier runs of this bench measured).
  */
 async function interleaved(
   servers: readonly [string, ServerProcess][],
   protocol: Protocol,
   requests: number,
+  client: 'raw' | 'fetch',
 ): Promise<Row[]> {
   const spec = restRequest(protocol, 'cnn', [cnnImage(1)]);
   const lat = servers.map(() => [] as number[]);
+  const conns = servers.map(([, s]) => new OneConnection(s.restUrl));
+  const bytes = servers.map(([, s]) => OneConnection.serialize(spec, new URL(s.restUrl).host));
+  const send = async (j: number): Promise<number> => {
+    if (client === 'raw') return conns[j].send(bytes[j]);
+    const res = await fetch(servers[j][1].restUrl + spec.path, {
+      method: spec.method,
+      headers: spec.headers,
+      body: spec.body,
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
   const cpu0 = servers.map(([, s]) => mainThreadCpuS(s.pid));
   const started = performance.now();
-  for (let i = 0; i < requests + 20; i++) {
-    for (let k = 0; k < servers.length; k++) {
-      const j = i % 2 === 0 ? k : servers.length - 1 - k;
-      const t0 = performance.now();
-      const res = await fetch(servers[j][1].restUrl + spec.path, {
-        method: spec.method,
-        headers: spec.headers,
-        body: spec.body,
-      });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`${servers[j][0]} ${protocol} answered ${res.status}`);
-      if (i >= 20) lat[j].push((performance.now() - t0) * 1000);
+  try {
+    for (let i = 0; i < requests + 20; i++) {
+      for (let k = 0; k < servers.length; k++) {
+        const j = (i + k) % servers.length;
+        const t0 = performance.now();
+        const status = await send(j);
+        if (status !== 200) throw new Error(`${servers[j][0]} ${protocol} answered ${status}`);
+        if (i >= 20) lat[j].push((performance.now() - t0) * 1000);
+      }
     }
+  } finally {
+    for (const c of conns) c.close();
   }
   const seconds = (performance.now() - started) / 1000;
   return servers.map(([name, s], j) => {
@@ -172,14 +195,14 @@ async function interleaved(
     const c0 = cpu0[j];
     const result = recorder.result(1, seconds / servers.length);
     log(
-      `  ${name} ${protocol} x1 (interleaved): p50 ${result.latencyMs.p50.toFixed(3)} ms, p99 ${result.latencyMs.p99.toFixed(3)} ms`,
+      `  ${name} ${protocol} x1 (${client}, interleaved): p50 ${result.latencyMs.p50.toFixed(3)} ms, p99 ${result.latencyMs.p99.toFixed(3)} ms`,
     );
     return {
       server: name,
       protocol,
       connections: 1,
       result,
-      meanBatch: 1,
+      meanBatch: name === 'echo' ? undefined : 1,
       mainUs: c0 === undefined || cpu1 === undefined ? undefined : ((cpu1 - c0) * 1e6) / (requests + 20),
     };
   });
@@ -210,7 +233,7 @@ async function withServer<T>(
   }
 }
 
-const PROTOCOLS: Protocol[] = ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer'];
+const ALL_PROTOCOLS: Protocol[] = ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer'];
 
 async function main(): Promise<void> {
   const flags = new Flags(process.argv.slice(2), USAGE);
@@ -221,7 +244,22 @@ async function main(): Promise<void> {
     workers: flags.num('workers', 1),
     rounds: flags.num('rounds', 1),
     single: flags.num('single-requests', 400),
+    grpcClient: flags.str('grpc-client', 'h2') as GrpcClient,
   };
+  if (o.grpcClient !== 'h2' && o.grpcClient !== 'grpc-js')
+    throw new Error('--grpc-client must be h2 or grpc-js');
+  const PROTOCOLS = flags
+    .str('protocols', ALL_PROTOCOLS.join(','))
+    .split(',')
+    .map((p) => p.trim()) as Protocol[];
+  for (const p of PROTOCOLS)
+    if (!ALL_PROTOCOLS.includes(p)) throw new Error(`--protocols: unknown protocol '${p}'`);
+  const skipEcho = !flags.bool('echo', true);
+  const withSingle = flags.bool('single', true);
+  const withNaive = flags.bool('naive', true);
+  const singleClient = flags.str('single-client', 'raw');
+  if (singleClient !== 'raw' && singleClient !== 'fetch')
+    throw new Error('--single-client must be raw or fetch');
   const baseline = flags.str('baseline', '');
   const machine = machineInfo();
   const tmp = tempDir('tensorserve-latency-');
@@ -235,11 +273,22 @@ async function main(): Promise<void> {
   let batch1Us = Number.NaN;
   await withCleanup(
     async () => {
-      log('echo servers (front-end ceilings):');
-      await withServer(startEcho(), async (srv) => {
-        for (const p of PROTOCOLS)
-          rows.push(await measure(srv, 'echo', p, o.connections, { ...o, model: 'cnn', scrapes: false }));
-      });
+      if (!skipEcho) {
+        log('echo servers (front-end ceilings):');
+        await withServer(startEcho(), async (srv) => {
+          for (const p of PROTOCOLS)
+            rows.push(await measure(srv, 'echo', p, o.connections, { ...o, model: 'cnn', scrapes: false }));
+        });
+      }
+      if (withNaive && PROTOCOLS.includes('rest-json')) {
+        log('naive server (fastify + onnxruntime inline, REST JSON):');
+        const modelFile = path.join(REPO_ROOT, 'models', 'cnn', '1', 'model.onnx');
+        await withServer(startNaive(modelFile, { intraOpThreads: 1, workers: o.workers }), async (srv) =>
+          rows.push(
+            await measure(srv, 'naive', 'rest-json', o.connections, { ...o, model: 'cnn', scrapes: false }),
+          ),
+        );
+      }
       for (let round = 0; round < o.rounds; round++) {
         for (const [name, root] of builds) {
           log(`${name} (${root}):`);
@@ -249,15 +298,18 @@ async function main(): Promise<void> {
           });
         }
       }
-      log('one connection, builds interleaved request by request:');
-      const started: [string, ServerProcess][] = [];
-      try {
-        for (const [name, root] of builds)
-          started.push([name, await startBuild(root, `${name}-1`, tmp.dir, o.workers)]);
-        for (const p of ['v2-binary', 'rest-json'] as Protocol[])
-          rows.push(...(await interleaved(started, p, o.single)));
-      } finally {
-        for (const [, s] of started) await s.stop();
+      if (withSingle) {
+        log('one connection, builds interleaved request by request:');
+        const started: [string, ServerProcess][] = [];
+        try {
+          for (const [name, root] of builds)
+            started.push([name, await startBuild(root, `${name}-1`, tmp.dir, o.workers)]);
+          if (!skipEcho) started.push(['echo', await startEcho()]);
+          for (const p of ['v2-binary', 'rest-json'] as Protocol[])
+            rows.push(...(await interleaved(started, p, o.single, singleClient as 'raw' | 'fetch')));
+        } finally {
+          for (const [, s] of started) await s.stop();
+        }
       }
       log('engine, in process:');
       const ceiling = await measureEngineCeiling({
@@ -313,20 +365,58 @@ async function main(): Promise<void> {
     ];
   });
   const checks: string[] = [];
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   for (const name of builds.map((b) => b[0])) {
-    const p50 = (p: Protocol) => mean(find(name, p, 1), (r) => r.result.latencyMs.p50);
-    const tput = (p: Protocol) => mean(find(name, p, o.connections), (r) => r.result.throughput);
-    const p99 = (p: Protocol) => mean(find(name, p, o.connections), (r) => r.result.latencyMs.p99);
-    const bin = tput('v2-binary') ?? 0;
-    const echoBin = find('echo', 'v2-binary', o.connections)[0]?.result.throughput ?? 0;
-    checks.push(
-      `${name}: 1-conn p50 - in-process batch-1 (${batch1Us.toFixed(0)} µs): v2 binary ${f(((p50('v2-binary') ?? 0) - batch1Us / 1000) * 1000, 0)} µs (target <= 150), ` +
-        `REST JSON ${f(((p50('rest-json') ?? 0) - batch1Us / 1000) * 1000, 0)} µs (target <= 300); ` +
-        `mean batch at ${o.connections} REST JSON ${f(mean(find(name, 'rest-json', o.connections), (r) => r.meanBatch))} (target >= 16); ` +
-        `gRPC Predict ${ratio(tput('grpc-predict') ?? 0, bin)} / ModelInfer ${ratio(tput('grpc-infer') ?? 0, bin)} of v2 binary req/s (target >= 0.8x), ` +
-        `p99 ${ratio(p99('grpc-predict') ?? 0, p99('v2-binary') ?? 1)} / ${ratio(p99('grpc-infer') ?? 0, p99('v2-binary') ?? 1)} of v2 binary's (target <= 2x); ` +
-        `v2 binary ${ratio(bin, echoBin)} of the fastify echo (target >= 0.6x)`,
-    );
+    const p50 = (p: Protocol, server = name) => mean(find(server, p, 1), (r) => r.result.latencyMs.p50);
+    const tput = (p: Protocol, server = name) =>
+      mean(find(server, p, o.connections), (r) => r.result.throughput);
+    const p99 = (p: Protocol, server = name) =>
+      mean(find(server, p, o.connections), (r) => r.result.latencyMs.p99);
+    const lines: string[] = [];
+    for (const [p, target] of [
+      ['v2-binary', 150],
+      ['rest-json', 300],
+    ] as [Protocol, number][]) {
+      const at1 = p50(p);
+      if (at1 === undefined) continue;
+      const over = at1 * 1000 - batch1Us;
+      const echo = p50(p, 'echo');
+      lines.push(
+        `1-conn p50 ${p} − in-process batch-1 (${batch1Us.toFixed(0)} µs) = ${over.toFixed(0)} µs (target <= ${target}): ${verdict(over <= target)}` +
+          (echo === undefined
+            ? ''
+            : ` (the echo's 1-conn p50, the front end's and load generator's floor, is ${(echo * 1000).toFixed(0)} µs)`),
+      );
+    }
+    const batch = mean(find(name, 'rest-json', o.connections), (r) => r.meanBatch);
+    if (batch !== undefined)
+      lines.push(
+        `mean batch at ${o.connections} conns, REST JSON ${batch.toFixed(1)} (target >= 16): ${verdict(batch >= 16)}`,
+      );
+    const bin = tput('v2-binary');
+    const binP99 = p99('v2-binary');
+    for (const p of ['grpc-infer', 'grpc-predict'] as Protocol[]) {
+      const t = tput(p);
+      const q = p99(p);
+      if (t === undefined || q === undefined || bin === undefined || binP99 === undefined) continue;
+      lines.push(
+        `${p} ${ratio(t, bin)} of v2 binary req/s (target >= 0.8x): ${verdict(t >= 0.8 * bin)}; p99 ${ratio(q, binP99)} of v2 binary's (target <= 2x): ${verdict(q <= 2 * binP99)}`,
+      );
+    }
+    const echoBin = tput('v2-binary', 'echo');
+    if (bin !== undefined && echoBin !== undefined)
+      lines.push(
+        `v2 binary ${ratio(bin, echoBin)} of the fastify echo's req/s (target >= 0.6x): ${verdict(bin >= 0.6 * echoBin)}`,
+      );
+    const json = tput('rest-json');
+    const naive = tput('rest-json', 'naive');
+    const jsonP99 = p99('rest-json');
+    const naiveP99 = p99('rest-json', 'naive');
+    if (json !== undefined && naive !== undefined && jsonP99 !== undefined && naiveP99 !== undefined)
+      lines.push(
+        `REST JSON ${ratio(json, naive)} of the naive server's req/s (target >= 2.0x): ${verdict(json >= 2 * naive)}; p99 ${jsonP99.toFixed(1)} ms vs naive ${naiveP99.toFixed(1)} ms (target: no worse): ${verdict(jsonP99 <= naiveP99)}`,
+      );
+    checks.push(`${name}: ${lines.join('; ')}`);
   }
   const context = {
     machine: machineLine(machine),

@@ -8,6 +8,10 @@
  *    evictions/s, RSS sampled over time against budget + a stated fixed overhead.
  * 3. Baseline for 2: the same mix with all 200 resident (on demand, unlimited budget, every
  *    model touched once first).
+ * 4. Fixed overhead for 2's bound: the server of 2 (same models, budget, connections and
+ *    duration) with every request to one model, so one model is resident and nothing churns;
+ *    its max RSS minus that model's charge is the overhead. The main thread's V8 heap is
+ *    sampled beside RSS in 2 and 4, to tell JS garbage from native (worker, session) memory.
  * Models are generated with the project's generator (the example CNN, 55 KB) into a temp dir.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +32,8 @@ import { LatencyRecorder, type LoadResult } from './latency.js';
 import { type ServerProcess, startTensorServe } from './server-process.js';
 
 const USAGE = `usage: node dist/load-tests/many-models.js [--models 200] [--fit 50] [--duration 60]
-  [--connections 8] [--zipf 1.1] [--resident 100] [--hot-duration 10] [--scrapes 20] [--sample-ms 500]`;
+  [--connections 8] [--zipf 1.1] [--resident 100] [--hot-duration 10] [--scrapes 20] [--sample-ms 500]
+  [--overhead-duration <duration>]`;
 
 const flags = new Flags(process.argv.slice(2), USAGE);
 const N = flags.num('models', 200);
@@ -40,6 +45,7 @@ const RESIDENT = Math.min(flags.num('resident', 100), N);
 const HOT_S = flags.num('hot-duration', 10);
 const SCRAPES = flags.num('scrapes', 20);
 const SAMPLE_MS = flags.num('sample-ms', 500);
+const OVERHEAD_S = flags.num('overhead-duration', DURATION_S);
 const WORKERS = 2;
 
 const name = (i: number) => `m${String(i).padStart(3, '0')}`;
@@ -119,6 +125,11 @@ async function closedLoop(url: string, pick: () => string, seconds: number): Pro
 
 async function metricsText(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`)).text();
+}
+
+/** The server's main-thread V8 heap (prom-client's nodejs_heap_size_total_bytes), bytes. */
+async function mainHeapOf(url: string): Promise<number> {
+  return sumOf(await metricsText(url), 'nodejs_heap_size_total_bytes');
 }
 
 /** Sum of a metric's samples whose label text contains `match`. */
@@ -238,13 +249,7 @@ async function residentPhase(setup: Setup, running: Set<ServerProcess>) {
   running.add(alone);
   await infer(alone.restUrl, name(0));
   const rssAlone = rssOf(alone.pid);
-  let rssAloneLoaded = rssAlone;
-  const sampler = setInterval(() => {
-    rssAloneLoaded = Math.max(rssAloneLoaded, rssOf(alone.pid));
-  }, SAMPLE_MS);
   const hotAlone = await closedLoop(alone.restUrl, () => name(0), HOT_S);
-  clearInterval(sampler);
-  rssAloneLoaded = Math.max(rssAloneLoaded, rssOf(alone.pid));
   await alone.stop();
   running.delete(alone);
   const charges = report.models.map((m) => m.chargedBytes);
@@ -256,9 +261,6 @@ async function residentPhase(setup: Setup, running: Set<ServerProcess>) {
     estimatedPerModel: median(report.models.map((m) => m.estimatedBytes)) / WORKERS,
     measuredPerModel: median(report.models.map((m) => m.measuredBytes ?? 0)) / WORKERS,
     perModelCharge,
-    // What a server with one model holds under traffic beyond that model's charge: node, fastify,
-    // onnxruntime in each worker, request buffers.
-    overhead: rssAloneLoaded - median(charges),
     scrapeMsMedian: median(scrapeMs),
     scrapeMsMax: Math.max(...scrapeMs),
     hotBeside,
@@ -266,15 +268,19 @@ async function residentPhase(setup: Setup, running: Set<ServerProcess>) {
   };
 }
 
-async function mixPhase(
-  setup: Setup,
-  running: Set<ServerProcess>,
-  label: string,
-  budget: number,
-  prewarm: boolean,
-) {
+interface MixOptions {
+  readonly budget: number;
+  readonly prewarm: boolean;
+  /** Every request to m000 instead of the Zipf mix (the fixed-overhead run). */
+  readonly oneHot?: boolean;
+  readonly seconds: number;
+}
+
+async function mixPhase(setup: Setup, running: Set<ServerProcess>, label: string, o: MixOptions) {
+  const { budget, prewarm, seconds } = o;
+  const mix = o.oneHot ? `every request to ${name(0)}` : `Zipf(${ZIPF_S})`;
   process.stderr.write(
-    `${label}: ${N} on-demand models, budget ${budget || 'unlimited'}, ${DURATION_S}s Zipf(${ZIPF_S})\n`,
+    `${label}: ${N} on-demand models, budget ${budget || 'unlimited'}, ${seconds}s ${mix}\n`,
   );
   const server = await startTensorServe(
     setup.config(`${label}.yaml`, N, { onDemand: true, budget, instances: 1 }),
@@ -285,14 +291,26 @@ async function mixPhase(
   if (prewarm) for (let i = 0; i < N; i++) await infer(server.restUrl, name(i));
   const before = await metricsText(server.restUrl);
   const rss: { t: number; rss: number }[] = [];
+  // Main-thread V8 heap with the RSS of the same moment, every 4th sample (a scrape costs the server).
+  const heap: { t: number; rss: number; heap: number }[] = [];
   const t0 = Date.now();
-  const sampler = setInterval(
-    () => rss.push({ t: (Date.now() - t0) / 1000, rss: rssOf(server.pid) }),
-    SAMPLE_MS,
-  );
+  let ticks = 0;
+  const sampler = setInterval(() => {
+    const t = (Date.now() - t0) / 1000;
+    const r = rssOf(server.pid);
+    rss.push({ t, rss: r });
+    if (ticks++ % 4 === 0)
+      void mainHeapOf(server.restUrl)
+        .then((h) => heap.push({ t, rss: r, heap: h }))
+        .catch(() => {});
+  }, SAMPLE_MS);
   const sample = zipfSampler(N, ZIPF_S);
-  const load = await closedLoop(server.restUrl, () => name(sample()), DURATION_S);
+  const pick = o.oneHot ? () => name(0) : () => name(sample());
+  const load = await closedLoop(server.restUrl, pick, seconds);
   clearInterval(sampler);
+  const report = (await (await fetch(`${server.restUrl}/admin/tenants`)).json()) as {
+    models: { chargedBytes: number }[];
+  };
   const after = await metricsText(server.restUrl);
   await server.stop();
   running.delete(server);
@@ -314,6 +332,12 @@ async function mixPhase(
     rssStart,
     rssMax: Math.max(rssStart, ...rss.map((r) => r.rss)),
     rss,
+    /** Max of the main thread's V8 heap, and max of RSS minus it (native: workers, sessions, buffers). */
+    mainHeapMax: Math.max(0, ...heap.map((h) => h.heap)),
+    nativeMax: Math.max(0, ...heap.map((h) => h.rss - h.heap)),
+    /** Charged bytes of the versions resident at the end. */
+    residentCharged: report.models.reduce((sum, m) => sum + m.chargedBytes, 0),
+    residentCount: report.models.length,
   };
 }
 
@@ -326,9 +350,24 @@ async function main(): Promise<void> {
       const setup = await generate(tmp.dir);
       const resident = await residentPhase(setup, running);
       const budget = Math.round(FIT * resident.perModelCharge);
-      const onDemand = await mixPhase(setup, running, 'on-demand', budget, false);
-      const allResident = await mixPhase(setup, running, 'all-resident', 0, true);
-      const bound = budget + resident.overhead;
+      const onDemand = await mixPhase(setup, running, 'on-demand', {
+        budget,
+        prewarm: false,
+        seconds: DURATION_S,
+      });
+      const allResident = await mixPhase(setup, running, 'all-resident', {
+        budget: 0,
+        prewarm: true,
+        seconds: DURATION_S,
+      });
+      const oneHot = await mixPhase(setup, running, 'one-hot', {
+        budget,
+        prewarm: false,
+        oneHot: true,
+        seconds: OVERHEAD_S,
+      });
+      const overhead = oneHot.rssMax - oneHot.residentCharged;
+      const bound = budget + overhead;
       const ms = (s: number) => `${(s * 1000).toFixed(2)} ms`;
       const rows: [string, string][] = [
         ['machine', machineLine(machine)],
@@ -362,12 +401,24 @@ async function main(): Promise<void> {
         ['evictions/s', onDemand.evictionsPerS.toFixed(1)],
         [
           'RSS on demand: start / max',
-          `${MiB(onDemand.rssStart)} / ${MiB(onDemand.rssMax)}; bound budget + fixed overhead = ${MiB(budget)} + ${MiB(resident.overhead)} = ${MiB(bound)}: ${onDemand.rssMax <= bound ? 'within' : `EXCEEDED by ${MiB(onDemand.rssMax - bound)}`}`,
+          `${MiB(onDemand.rssStart)} / ${MiB(onDemand.rssMax)}; bound budget + fixed overhead = ${MiB(budget)} + ${MiB(overhead)} = ${MiB(bound)}: ${onDemand.rssMax <= bound ? 'within' : `EXCEEDED by ${MiB(onDemand.rssMax - bound)}`}`,
         ],
         [`RSS all resident (${N}): max`, MiB(allResident.rssMax)],
         [
           'fixed overhead',
-          `max RSS of a server with one model under hot traffic minus its charge (node, fastify, onnxruntime in ${WORKERS} workers, buffers): ${MiB(resident.overhead)}`,
+          `max RSS of the same server (${N} on demand, same budget) with all ${CONNECTIONS} connections on ${name(0)} for ${OVERHEAD_S} s, minus its charge: ${MiB(oneHot.rssMax)} − ${MiB(oneHot.residentCharged)} = ${MiB(overhead)}`,
+        ],
+        [
+          'main-thread V8 heap max: on demand vs one hot',
+          `${MiB(onDemand.mainHeapMax)} vs ${MiB(oneHot.mainHeapMax)}`,
+        ],
+        [
+          'RSS − main V8 heap, max: on demand vs one hot',
+          `${MiB(onDemand.nativeMax)} vs ${MiB(oneHot.nativeMax)}: difference ${MiB(onDemand.nativeMax - oneHot.nativeMax)} against the budget ${MiB(budget)}`,
+        ],
+        [
+          'resident at the end of the on-demand run',
+          `${onDemand.residentCount} versions, charged ${MiB(onDemand.residentCharged)}`,
         ],
         [
           `RSS per idle model (${RESIDENT} resident vs 1)`,
@@ -387,7 +438,7 @@ async function main(): Promise<void> {
       const markdown = `| figure | value |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n\nRSS over time (on demand): ${rssSeries}\n`;
       publishResults(
         'many-models',
-        { machine, budget, resident, onDemand, allResident, bound },
+        { machine, budget, resident, onDemand, allResident, oneHot, overhead, bound },
         `${text}\nRSS over time (on demand): ${rssSeries}`,
         markdown,
       );

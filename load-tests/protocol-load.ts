@@ -1,4 +1,5 @@
 import { checkGrpcRequest, runGrpcLoad } from './grpc-load.js';
+import { runH2GrpcLoad } from './h2-grpc-load.js';
 import type { LoadResult } from './latency.js';
 import { checkRestRequest, runRestLoad } from './rest-load.js';
 import {
@@ -26,12 +27,19 @@ export interface ProtocolLoad {
   run(concurrency: number, durationS: number): Promise<LoadResult>;
 }
 
+/**
+ * gRPC load generator: `grpc-js` (its client, grpc-load.ts; the default) or `h2`
+ * (node:http2 with the request serialized once, h2-grpc-load.ts).
+ */
+export type GrpcClient = 'grpc-js' | 'h2';
+
 /** Builds the request once for `protocol` and returns the matching load generator. */
 export function protocolLoad(
   protocol: Protocol,
   target: Target,
   model: string,
   inputs: readonly InputTensor[],
+  options: { readonly grpcClient?: GrpcClient } = {},
 ): ProtocolLoad {
   if (protocol === 'grpc-predict' || protocol === 'grpc-infer') {
     const address = target.grpcAddress;
@@ -43,7 +51,14 @@ export function protocolLoad(
       protocol,
       requestBytes,
       check: () => checkGrpcRequest(address, method, request),
-      run: (concurrency, durationS) => runGrpcLoad({ address, method, request, concurrency, durationS }),
+      run: (concurrency, durationS) =>
+        (options.grpcClient === 'h2' ? runH2GrpcLoad : runGrpcLoad)({
+          address,
+          method,
+          request,
+          concurrency,
+          durationS,
+        }),
     };
   }
   const request = restRequest(protocol, model, inputs);

@@ -17,6 +17,12 @@ export interface ModelPlacement {
    * defaults to `model '<key>'`. Keys are internal and never meant for clients.
    */
   readonly label?: string;
+  /**
+   * The version may be unloaded to make room (an on-demand model under a budget): runtimes give
+   * up per-session allocator caches so that unloading returns the memory (onnxruntime: CPU
+   * memory arena and memory pattern off). Absent = false.
+   */
+  readonly evictable?: boolean;
 }
 
 export interface LoadedPlacement {
@@ -39,6 +45,8 @@ export function validatePlacement(p: ModelPlacement): ModelDescriptor {
     throw bad('instances must be a non-negative integer');
   if (p.label !== undefined && (typeof p.label !== 'string' || p.label === ''))
     throw bad('label must be a non-empty string');
+  if (p.evictable !== undefined && typeof p.evictable !== 'boolean') throw bad('evictable must be a boolean');
   const label = p.label ?? `model '${p.key}'`;
-  return Object.freeze({ key: p.key, platform: p.platform, path: p.path, label });
+  const evictable = p.evictable === true;
+  return Object.freeze({ key: p.key, platform: p.platform, path: p.path, label, evictable });
 }

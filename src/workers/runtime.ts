@@ -9,6 +9,11 @@ export interface LoadOptions {
   readonly intraOpThreads: number;
   /** Threads one inference may run independent graph nodes on (ORT inter-op threads; absent = 1). */
   readonly interOpThreads?: number;
+  /**
+   * The model may be unloaded to make room for others (ModelPlacement.evictable): prefer
+   * returning memory on dispose over allocator caches kept per session. Absent = false.
+   */
+  readonly evictable?: boolean;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface ModelDescriptor {
   readonly path: string;
   /** How errors name the model version to clients (ModelPlacement.label, resolved). */
   readonly label: string;
+  /** ModelPlacement.evictable, resolved. */
+  readonly evictable: boolean;
 }
 
 export interface LoadTask {

@@ -72,6 +72,7 @@ function startLoad(model: ModelDescriptor): Promise<LoadedModel> {
       device: config.device,
       intraOpThreads: config.intraOpThreads,
       interOpThreads: config.interOpThreads,
+      evictable: model.evictable,
     });
     if (m.memoryBytes === undefined)
       rssDeltas.set(model.key, Math.max(0, process.memoryUsage.rss() - before));

@@ -65,6 +65,8 @@ describe('on-demand residency through the real server (onnx, device budget of tw
         { name: 'pinned', base_path: copyVersion('half_plus_two', 1), load_on_demand: false },
         ...['a', 'b', 'c'].map((name) => ({ name, base_path: copyVersion('half_plus_two', 1) })),
         { name: 'too_big', base_path: copyVersion('cnn', 1) },
+        // Never requested: only its metadata is read, from model.json.
+        { name: 'tfjs_graph', base_path: copyVersion('multi_io_tfjs', 1) },
       ],
     });
   });
@@ -99,6 +101,31 @@ describe('on-demand residency through the real server (onnx, device budget of tw
     assert.equal((await hpt(ts, 'a')).status, 200);
     assert.equal(await metric(ts, 'tensorserve_residency_requests_total{model="a",result="hit"}'), 1);
     assert.equal(await metric(ts, 'tensorserve_cold_start_seconds_count{model="a"}'), 1);
+  });
+
+  it("a TF.js graph model's metadata is read from its model.json signature, without loading it", async () => {
+    const meta = await getJson(`${ts.restUrl}/v2/models/tfjs_graph`);
+    assert.equal(meta.status, 200, meta.text);
+    const specs = (list: unknown) =>
+      (list as { name: string; datatype: string; shape: number[] }[]).map((t) => [
+        t.name,
+        t.datatype,
+        t.shape,
+      ]);
+    assert.deepEqual(specs(meta.body?.inputs), [
+      ['a', 'FP32', [-1, 3]],
+      ['b', 'FP32', [-1, 3]],
+      ['scale', 'FP32', [-1, 1]],
+    ]);
+    assert.deepEqual(specs(meta.body?.outputs), [
+      ['sum', 'FP32', [-1, 3]],
+      ['weighted', 'FP32', [-1, 3]],
+      ['greater', 'BOOL', [-1, 3]],
+      ['count', 'INT64', [-1]],
+    ]);
+    assert.equal((await getJson(`${ts.restUrl}/v1/models/tfjs_graph/metadata`)).status, 200);
+    assert.equal(await stateOf(ts, 'tfjs_graph'), 'START');
+    assert.equal(await metric(ts, 'tensorserve_model_loads_total{model="tfjs_graph",result="ok"}'), 0);
   });
 
   it('concurrent first requests share one load', async () => {

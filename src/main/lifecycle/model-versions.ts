@@ -120,6 +120,16 @@ export class ModelVersions {
     return false;
   }
 
+  /** The highest AVAILABLE version, without building the list (the per-request path). */
+  latestAvailable(): number | undefined {
+    let latest: number | undefined;
+    for (const slot of this.slots.values()) {
+      const h = slot.harness;
+      if (h.state === 'available' && (latest === undefined || h.version > latest)) latest = h.version;
+    }
+    return latest;
+  }
+
   /** AVAILABLE versions, highest first. */
   available(): number[] {
     return [...this.slots.values()]
@@ -180,7 +190,7 @@ export class ModelVersions {
           ? selector.version
           : undefined;
     if (this.config === undefined) throw servableNotFound(this.name, version, label);
-    const chosen = version ?? this.available()[0];
+    const chosen = version ?? this.latestAvailable();
     const slot = chosen === undefined ? undefined : this.slots.get(chosen);
     const loaded = slot?.harness.state === 'available' ? slot.harness.loaded : undefined;
     if (slot === undefined || loaded === undefined) {
@@ -188,7 +198,10 @@ export class ModelVersions {
       throw servableNotFound(this.name, version, label);
     }
     slot.refs++;
-    this.onDemand.used(slot.harness.version, slot.refs);
+    // Last use and idle timers only matter to on-demand models (eviction); others skip the
+    // clock reads and map updates on every request.
+    const onDemand = this.loadsOnDemand;
+    if (onDemand) this.onDemand.used(slot.harness.version, slot.refs);
     let released = false;
     return {
       name: this.name,
@@ -201,7 +214,7 @@ export class ModelVersions {
         released = true;
         slot.refs--;
         if (slot.refs === 0 && slot.harness.state === 'quiescing') void slot.harness.unload();
-        if (slot.harness.state === 'available')
+        if (onDemand && slot.harness.state === 'available')
           this.onDemand.released(slot.harness.version, slot.refs, this.idleMs());
       },
     };

@@ -3,6 +3,7 @@ import type { Platform } from '../../core/platform.js';
 import type { Signature } from '../../core/signature.js';
 import { readOnnxSignature } from '../../workers/onnx-metadata.js';
 import { detectPlatform } from '../../workers/platform.js';
+import { readTfjsSignature } from '../../workers/tfjs-signature.js';
 import type { LifecycleLogger } from './logger.js';
 
 /** A version's signature as read from its files, before (or without) loading it. */
@@ -13,9 +14,10 @@ export interface OfflineSignature {
 
 /**
  * Signatures of on-demand versions read from their model files without loading them, so
- * metadata answers for a version in START (issue 12). Only runtimes whose file carries its
- * signature are read: ONNX (the graph's inputs and outputs). tfjs versions answer metadata
- * once resident. Owned by the manager; a failed read is logged and leaves no entry.
+ * metadata answers for a version in START (issue 12). Only files that carry their signature
+ * are read: ONNX (the graph's inputs and outputs) and TF.js graph models whose model.json has
+ * a `signature` block. TF.js layers models, graph models without one, and SavedModels answer
+ * metadata once resident. Owned by the manager; a failed read is logged and leaves no entry.
  */
 export class OfflineMetadata {
   private readonly entries = new Map<string, OfflineSignature>();
@@ -30,11 +32,13 @@ export class OfflineMetadata {
     const read = (async () => {
       try {
         const p = platform ?? (await detectPlatform(versionDir));
-        if (p !== 'onnx') return;
-        this.entries.set(id, {
-          platform: p,
-          signature: await readOnnxSignature(join(versionDir, 'model.onnx')),
-        });
+        const signature =
+          p === 'onnx'
+            ? await readOnnxSignature(join(versionDir, 'model.onnx'))
+            : p === 'tfjs'
+              ? await readTfjsSignature(join(versionDir, 'model.json'))
+              : undefined;
+        if (signature !== undefined) this.entries.set(id, { platform: p, signature });
       } catch (err) {
         this.logger?.warn(
           { model, version, err },

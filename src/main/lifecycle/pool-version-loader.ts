@@ -39,6 +39,13 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
 export class PoolVersionLoader implements VersionLoader {
   /** What a loaded version's batching depends on besides the config, by key. */
   private readonly shapes = new Map<string, VersionShape>();
+  /**
+   * The highest onnxruntime RSS delta measured so far per `model/version`, across loads. An RSS
+   * delta reads low (often 0) when the worker's allocator reuses pages an evicted model freed,
+   * which under on-demand churn is most loads; the same file needs the same memory each time,
+   * so a version is charged the most any of its loads measured.
+   */
+  private readonly measuredHigh = new Map<string, number>();
 
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
@@ -67,7 +74,14 @@ export class PoolVersionLoader implements VersionLoader {
     else this.budget?.reserve(request);
     try {
       const label = `model '${model.name}' version ${version}`;
-      const loaded = await pool.load({ key, platform, path: versionDir, instances: model.instances, label });
+      const loaded = await pool.load({
+        key,
+        platform,
+        path: versionDir,
+        instances: model.instances,
+        label,
+        evictable: model.residency?.loadOnDemand === true,
+      });
       try {
         const shape = { model: model.name, batched: loaded.signature.batched, holders };
         this.scheduler.addModel(key, {
@@ -107,9 +121,15 @@ export class PoolVersionLoader implements VersionLoader {
       // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
       const measured = loaded.memoryBytes;
       // onnxruntime's figure is the worker's RSS delta, which reads low when the allocator reuses
-      // pages an unloaded model freed; its weights (the file) are a floor, so charge the larger.
-      const charge =
-        measured !== undefined && platform === 'onnx' ? Math.max(measured, estimated) : undefined;
+      // pages an unloaded model freed; its weights (the file) are a floor, and so is what an
+      // earlier load of the same version measured (measuredHigh): charge the largest.
+      let charge: number | undefined;
+      if (measured !== undefined && platform === 'onnx') {
+        const id = `${model.name}/${version}`;
+        const high = Math.max(measured, this.measuredHigh.get(id) ?? 0);
+        this.measuredHigh.set(id, high);
+        charge = Math.max(high, estimated);
+      }
       const reservation =
         measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured, charge);
       if (reservation !== undefined) this.report?.(info, reservation);

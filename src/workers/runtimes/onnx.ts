@@ -58,6 +58,12 @@ export class OnnxRuntime implements Runtime {
       graphOptimizationLevel: 'all',
       // Run errors are rethrown to the client; ORT need not also print them natively.
       logSeverityLevel: 4,
+      // An evictable session gets no CPU arena of its own (which it keeps at its high-water mark
+      // and whose chunks fragment the thread's malloc heap under load/unload churn) and no
+      // pre-planned activation buffers: its allocations go to malloc and back on release.
+      // load-tests/README.md (bench:many-models) has the measurement.
+      enableCpuMemArena: options.evictable !== true,
+      enableMemPattern: options.evictable !== true,
       executionProviders: device.kind === 'cuda' ? [{ name: 'cuda', deviceId: device.index }] : ['cpu'],
     };
     let session: ort.InferenceSession;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DType, NumericTypedArray } from '../../core/dtype.js';
+import type { NumericTypedArray } from '../../core/dtype.js';
 import { ServingError } from '../../core/errors.js';
 import type { TensorSpec } from '../../core/signature.js';
 import type { Tensor } from '../../core/tensor.js';
@@ -10,49 +10,6 @@ import type { Tensor } from '../../core/tensor.js';
  * (64-bit values must fit), float64 narrows to float32; int64 outputs the signature
  * promises are widened back to BigInt64Array.
  */
-
-/** TF DataType names (model.json signatures) → our dtypes. */
-const TF_DTYPES: Record<string, DType> = {
-  DT_FLOAT: 'float32',
-  DT_DOUBLE: 'float64',
-  DT_HALF: 'float16',
-  DT_INT8: 'int8',
-  DT_INT16: 'int16',
-  DT_INT32: 'int32',
-  DT_INT64: 'int64',
-  DT_UINT8: 'uint8',
-  DT_UINT16: 'uint16',
-  DT_UINT32: 'uint32',
-  DT_UINT64: 'uint64',
-  DT_BOOL: 'bool',
-  DT_STRING: 'string',
-};
-
-/** A tfjs dtype name (`float32`, `int32`, `bool`, `string`) or a TF `DT_*` name → ours. */
-export function dtypeFromTf(name: string | undefined): DType {
-  if (name === undefined) return 'float32';
-  if (name in TF_DTYPES) return TF_DTYPES[name];
-  if (name === 'float32' || name === 'int32' || name === 'bool' || name === 'string') return name;
-  throw new ServingError('FAILED_PRECONDITION', `Unsupported TF.js dtype ${name}`);
-}
-
-/** A signature entry; null (unknown) dims become -1, an unknown rank `null`. */
-export function tfSpec(
-  name: string,
-  dtype: string | undefined,
-  shape: readonly (number | null)[] | undefined,
-): TensorSpec {
-  return {
-    name: stripPort(name),
-    dtype: dtypeFromTf(dtype),
-    shape: shape ? shape.map((d) => (d === null || d < 0 ? -1 : d)) : null,
-  };
-}
-
-/** `x:0` → `x`: tfjs graph inputs and outputs are named by node, TF tensors by node:port. */
-export function stripPort(name: string): string {
-  return name.replace(/:0$/, '');
-}
 
 /** Builds a tfjs tensor over (or, for narrowed dtypes, from) our tensor's data. */
 export function toTfTensor(name: string, t: Tensor): tf.Tensor {

@@ -1,23 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage, ServingError } from '../../core/errors.js';
-import { isBatchedSignature, PREDICT_METHOD, type Signature, type TensorSpec } from '../../core/signature.js';
 import type { LoadedModel, LoadOptions, Runtime } from '../runtime.js';
+import {
+  tfSignatureOf as signatureOf,
+  specsFromTfSignature,
+  type TfSignatureEntry,
+  tfSpec,
+} from '../tfjs-signature.js';
 import { consoleLogger, type RuntimeLogger } from '../worker-log.js';
 import { parseDevice } from './device.js';
 import { readTfjsArtifacts } from './tfjs-artifacts.js';
 import { initTfjsBackend, type TfjsBackend } from './tfjs-backend.js';
 import { graphExecute, layersExecute, savedModelExecute, TfjsModel } from './tfjs-models.js';
-import { tfSpec } from './tfjs-tensors.js';
-
-/** A TF signature entry as written in a graph model's model.json. */
-interface SignatureEntry {
-  readonly name?: string;
-  readonly dtype?: string;
-  readonly tensorShape?: {
-    readonly dim?: readonly { readonly size?: string | number }[];
-    readonly unknownRank?: boolean;
-  };
-}
 
 /**
  * Serves TF.js models (`platform: 'tfjs'`, a model.json graph or layers model) and, when
@@ -59,14 +53,14 @@ export class TfjsRuntime implements Runtime {
     }
     const model = await loadOrFail(dir, () => tf.loadGraphModel(handler));
     const sig = artifacts.signature as {
-      inputs?: Record<string, SignatureEntry>;
-      outputs?: Record<string, SignatureEntry>;
+      inputs?: Record<string, TfSignatureEntry>;
+      outputs?: Record<string, TfSignatureEntry>;
     };
     const inputs = sig?.inputs
-      ? specsFromSignature(sig.inputs)
+      ? specsFromTfSignature(sig.inputs)
       : model.inputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
     const outputs = sig?.outputs
-      ? specsFromSignature(sig.outputs)
+      ? specsFromTfSignature(sig.outputs)
       : model.outputs.map((t) => tfSpec(t.name, t.dtype, t.shape));
     return new TfjsModel(
       signatureOf(inputs, outputs),
@@ -122,18 +116,4 @@ async function loadOrFail<T>(dir: string, load: () => Promise<T>): Promise<T> {
 
 function isKerasTopology(topology: unknown): boolean {
   return typeof topology === 'object' && topology !== null && 'class_name' in topology;
-}
-
-/** Graph-model signatures are keyed by the names clients use; `name` is the `node:0` tensor. */
-function specsFromSignature(entries: Record<string, SignatureEntry>): TensorSpec[] {
-  return Object.entries(entries).map(([key, e]) => {
-    const shape = e.tensorShape?.unknownRank
-      ? undefined
-      : (e.tensorShape?.dim ?? []).map((d) => Number(d.size ?? -1));
-    return tfSpec(key, e.dtype, shape);
-  });
-}
-
-function signatureOf(inputs: TensorSpec[], outputs: TensorSpec[]): Signature {
-  return { inputs, outputs, batched: isBatchedSignature(inputs, outputs), methodName: PREDICT_METHOD };
 }
