@@ -41,6 +41,7 @@ const descriptor = (dir: string, key = 'm/1#1'): ModelDescriptor => ({
   platform: 'onnx',
   path: dir,
   label: "model 'm' version 1",
+  evictable: false,
 });
 
 function runTask(model: ModelDescriptor, values: number[]) {
