@@ -15,6 +15,7 @@ import { findProtoDir } from '../../src/main/codecs/proto-dir.js';
 import type { ModelConfig } from '../../src/main/config/model-config.js';
 import { loadProtos, PROTO_FILES } from '../../src/main/grpc/grpc-protos.js';
 import { createGrpcServer, type GrpcServer } from '../../src/main/grpc/grpc-server.js';
+import { servingPlan } from '../../src/main/lifecycle/serving-plan.js';
 import type { InferenceCore, PredictCall, PredictResult } from '../../src/main/serving/inference-core.js';
 
 const SIGNATURE: Signature = {
@@ -68,7 +69,10 @@ class FakeCore implements InferenceCore {
   async predict(call: PredictCall): Promise<PredictResult> {
     this.lastCall = call;
     const version = this.resolve(call.model, call.selector);
-    const inputs: TensorMap = typeof call.inputs === 'function' ? call.inputs(SIGNATURE) : call.inputs;
+    const inputs: TensorMap =
+      typeof call.inputs === 'function'
+        ? call.inputs(SIGNATURE, servingPlan('onnx', SIGNATURE))
+        : call.inputs;
     const result = (outputs: TensorMap): PredictResult => ({
       model: call.model,
       version,

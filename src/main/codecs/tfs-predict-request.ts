@@ -10,6 +10,11 @@ export { DEFAULT_MAX_ELEMENTS } from './json-nested.js';
 export interface PredictDecodeOptions {
   /** Largest element count accepted for one input tensor (default DEFAULT_MAX_ELEMENTS). */
   readonly maxElements?: number;
+  /**
+   * The body's `signature_name` when the caller has already read (and type-checked) it: the
+   * decoder then does not read it again. Absent: read from the body.
+   */
+  readonly signatureName?: string;
 }
 
 export type PredictFormat = 'row' | 'columnar';
@@ -43,7 +48,7 @@ export function decodePredictRequest(
 ): DecodedPredictRequest {
   if (!isPlainObject(body)) throw invalid('Request body must be a JSON object');
   const maxElements = opts.maxElements ?? DEFAULT_MAX_ELEMENTS;
-  const sigName = body['signature_name'];
+  const sigName = opts.signatureName === undefined ? body['signature_name'] : opts.signatureName;
   if (sigName !== undefined && typeof sigName !== 'string')
     throw invalid("'signature_name' must be a string");
   const signatureName = sigName ?? DEFAULT_SIGNATURE_NAME;

@@ -10,6 +10,7 @@ import type { LifecycleLogger } from './logger.js';
 import { OnDemandState, type ResidencyEvent } from './on-demand-state.js';
 import type { ServableHandle } from './servable.js';
 import { type LabelMap, labelVersion, servableLoading } from './servable-lookup.js';
+import { type ServingPlan, servingPlan } from './serving-plan.js';
 import type { VersionDir } from './source.js';
 import { TRANSITION_POLICIES, type TransitionPolicy } from './transition-policy.js';
 import { wantedVersions } from './version-policy.js';
@@ -43,6 +44,8 @@ export interface ModelVersionsDeps {
 
 interface Slot {
   readonly harness: LoaderHarness;
+  /** Set when the version becomes AVAILABLE, from what its load returned. */
+  plan?: ServingPlan;
   refs: number;
 }
 
@@ -193,7 +196,7 @@ export class ModelVersions {
     const chosen = version ?? this.latestAvailable();
     const slot = chosen === undefined ? undefined : this.slots.get(chosen);
     const loaded = slot?.harness.state === 'available' ? slot.harness.loaded : undefined;
-    if (slot === undefined || loaded === undefined) {
+    if (slot === undefined || loaded === undefined || slot.plan === undefined) {
       if (this.loading(version)) throw servableLoading(this.name, version);
       throw servableNotFound(this.name, version, label);
     }
@@ -208,6 +211,7 @@ export class ModelVersions {
       version: slot.harness.version,
       platform: loaded.platform,
       signature: loaded.signature,
+      plan: slot.plan,
       key: loaded.key,
       release: () => {
         if (released) return;
@@ -380,6 +384,10 @@ export class ModelVersions {
 
   private onTransition(harness: LoaderHarness, from: HarnessState): void {
     const state = harness.versionState;
+    const slot = this.slots.get(harness.version);
+    const loaded = harness.loaded;
+    if (harness.state === 'available' && slot?.harness === harness && loaded !== undefined)
+      slot.plan = servingPlan(loaded.platform, loaded.signature);
     if (PUBLIC_STATE[from] !== state) {
       const { errorCode, errorMessage } = harness.status();
       const failed = errorCode !== 'OK';

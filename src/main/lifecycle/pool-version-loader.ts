@@ -12,6 +12,9 @@ import type { WarmupRunner } from './warmup/warmup-runner.js';
 
 let generation = 0;
 
+/** Non-zero RSS deltas kept per onnx version for its charge (PoolVersionLoader.measuredSamples). */
+const MEASURED_SAMPLES = 8;
+
 /** What each loaded key is (metrics, memory reports). `model` is the manager's (internal) name. */
 export type LoadedVersionInfo = ServableInfo;
 
@@ -24,10 +27,12 @@ export type MemoryReport = (info: LoadedVersionInfo, reservation: ReservationInf
  * Keys are unique per load, so a reloaded version never collides with its predecessor.
  *
  * With a memory budget, the version's estimated bytes (its files times the workers that will
- * hold a session) are reserved against its device and tenant before anything is loaded; a
- * reservation that does not fit rejects with RESOURCE_EXHAUSTED, which becomes that version's
- * status, and nothing already loaded is touched. The measured bytes (when the runtime can
- * measure: tfjs yes, onnxruntime no) replace the estimate after loading; the reservation is released after unloading or a failed load.
+ * hold a session, or what an earlier load of the same onnx version measured when larger) are
+ * reserved against its device and tenant before anything is loaded; a reservation that does
+ * not fit rejects with RESOURCE_EXHAUSTED, which becomes that version's status, and nothing
+ * already loaded is touched. The measured bytes (tfjs backend bytes, onnxruntime the worker's
+ * RSS delta) replace the estimate after loading; the reservation is released after unloading
+ * or a failed load.
  *
  * With a warmup runner, the version is warmed up once it is registered with the scheduler
  * and before `load` resolves (so before the version becomes AVAILABLE), through the same
@@ -40,12 +45,13 @@ export class PoolVersionLoader implements VersionLoader {
   /** What a loaded version's batching depends on besides the config, by key. */
   private readonly shapes = new Map<string, VersionShape>();
   /**
-   * The highest onnxruntime RSS delta measured so far per `model/version`, across loads. An RSS
-   * delta reads low (often 0) when the worker's allocator reuses pages an evicted model freed,
-   * which under on-demand churn is most loads; the same file needs the same memory each time,
-   * so a version is charged the most any of its loads measured.
+   * The last MEASURED_SAMPLES non-zero onnxruntime RSS deltas per `model/version`, across loads.
+   * A delta reads 0 when the worker's allocator reuses pages an evicted model freed (most loads
+   * under on-demand churn) and high when the load is the first of its kernels on the worker or
+   * another thread grew meanwhile; the same file needs the same memory each time, so a version
+   * is charged the median of its non-zero deltas (typicalMeasured).
    */
-  private readonly measuredHigh = new Map<string, number>();
+  private readonly measuredSamples = new Map<string, number[]>();
 
   constructor(
     private readonly pools: ReadonlyMap<string, DevicePool>,
@@ -67,7 +73,10 @@ export class PoolVersionLoader implements VersionLoader {
     const platform = model.platform ?? (await detectPlatform(versionDir));
     const workers = pool.stats().workers;
     const holders = model.instances === 0 ? workers : Math.min(model.instances, workers);
-    const estimated = (await estimateModelBytes(versionDir)) * holders;
+    const id = `${model.name}/${version}`;
+    // A version loaded before reserves what its loads measured, so eviction makes room first.
+    const fileBytes = (await estimateModelBytes(versionDir)) * holders;
+    const estimated = Math.max(fileBytes, this.typicalMeasured(id));
     const key = `${model.name}/${version}#${++generation}`;
     const request = { key, device: model.device, tenant: model.tenant, bytes: estimated };
     if (this.reserve !== undefined) await this.reserve(request);
@@ -121,14 +130,17 @@ export class PoolVersionLoader implements VersionLoader {
       // Only a real measurement replaces the estimate; a runtime that cannot measure leaves it.
       const measured = loaded.memoryBytes;
       // onnxruntime's figure is the worker's RSS delta, which reads low when the allocator reuses
-      // pages an unloaded model freed; its weights (the file) are a floor, and so is what an
-      // earlier load of the same version measured (measuredHigh): charge the largest.
+      // pages an unloaded model freed: charge the version's typical delta over its loads
+      // (measuredSamples), with its files as the floor.
       let charge: number | undefined;
       if (measured !== undefined && platform === 'onnx') {
-        const id = `${model.name}/${version}`;
-        const high = Math.max(measured, this.measuredHigh.get(id) ?? 0);
-        this.measuredHigh.set(id, high);
-        charge = Math.max(high, estimated);
+        if (measured > 0) {
+          const samples = this.measuredSamples.get(id) ?? [];
+          samples.push(measured);
+          if (samples.length > MEASURED_SAMPLES) samples.shift();
+          this.measuredSamples.set(id, samples);
+        }
+        charge = Math.max(fileBytes, this.typicalMeasured(id));
       }
       const reservation =
         measured === undefined ? this.budget?.get(key) : this.budget?.adjust(key, measured, charge);
@@ -159,6 +171,12 @@ export class PoolVersionLoader implements VersionLoader {
       if (shape.model === model.name)
         this.scheduler.setBatching(key, effectiveBatching(model.batching, shape));
     }
+  }
+
+  /** Upper median of a version's non-zero onnxruntime RSS deltas; 0 before the first. */
+  private typicalMeasured(id: string): number {
+    const samples = [...(this.measuredSamples.get(id) ?? [])].sort((a, b) => a - b);
+    return samples[samples.length >> 1] ?? 0;
   }
 
   async unload(model: ModelConfig, _version: number, loaded: LoadedVersion): Promise<void> {

@@ -107,12 +107,12 @@ export function registerKServeRoutes(
   app.get('/v2/models/:model/ready', ready);
   app.get('/v2/models/:model/versions/:version/ready', ready);
 
+  const limits = { maxDepth: opts.limits.maxJsonDepth, maxElements: opts.limits.maxTensorElements };
   const infer = wrap<ModelParams>(async (request, reply) => {
     const caller = callerOf(request, opts.authenticate);
     const ctx = callContext(request, reply, opts.defaultRequestTimeoutMs, caller, opts.maxDeadlineMs);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers[INFERENCE_HEADER_CONTENT_LENGTH];
-    const limits = { maxDepth: opts.limits.maxJsonDepth, maxElements: opts.limits.maxTensorElements };
     const req: InferRequest =
       headerLength !== undefined
         ? decodeInferBinaryRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, limits)

@@ -16,7 +16,7 @@ import { registerContentDecoding, UNSUPPORTED_ENCODING } from './content-encodin
 import { registerHealthRoutes } from './health-routes.js';
 import { HttpConnections } from './http-connections.js';
 import { type KServeRouteOptions, registerKServeRoutes } from './kserve-routes.js';
-import { notePeerCertificate, sendError } from './rest-context.js';
+import { authenticateOnce, notePeerCertificate, sendError } from './rest-context.js';
 import type { RestOptions } from './rest-options.js';
 import { registerScrapeRoutes, type ScrapeRouteOptions } from './scrape-routes.js';
 import type { ExampleRoutesOptions } from './tfs-example-routes.js';
@@ -60,7 +60,9 @@ export interface RestApp {
  * routes decode them with the project's own codecs, so one parser policy and one set of
  * limits apply everywhere.
  */
-export function buildRestApp(core: InferenceCore, opts: RestAppOptions): RestApp {
+export function buildRestApp(core: InferenceCore, options: RestAppOptions): RestApp {
+  // One authentication per request, shared by the arrival hook, the routes and the access line.
+  const opts: RestAppOptions = { ...options, authenticate: authenticateOnce(options.authenticate) };
   let connections: HttpConnections | undefined;
   // One app type whether or not TLS is on: routes never depend on the transport.
   const app = Fastify({

@@ -74,6 +74,35 @@ export function noteArrival(request: FastifyRequest, arrival: Arrival): void {
 }
 
 /**
+ * `authenticate` run at most once per request: its result (or its error, thrown again) is
+ * kept with the request's headers object, so the arrival hook, the route and the sampled
+ * access line share one authentication. buildRestApp wraps the server's authenticate in it.
+ */
+export function authenticateOnce(
+  authenticate: (headers: IncomingHttpHeaders) => CallerIdentity | undefined,
+): (headers: IncomingHttpHeaders) => CallerIdentity | undefined {
+  const seen = new WeakMap<
+    IncomingHttpHeaders,
+    { caller: CallerIdentity | undefined } | { error: unknown }
+  >();
+  return (headers) => {
+    const known = seen.get(headers);
+    if (known !== undefined) {
+      if ('error' in known) throw known.error;
+      return known.caller;
+    }
+    try {
+      const caller = authenticate(headers);
+      seen.set(headers, { caller });
+      return caller;
+    } catch (error) {
+      seen.set(headers, { error });
+      throw error;
+    }
+  };
+}
+
+/**
  * The caller of a request: the one the arrival hook authenticated, else (routes it does not
  * cover, tenancy off) `authenticate` now. Throws as `authenticate`.
  */

@@ -3,7 +3,7 @@ import { ServingError } from '../../core/errors.js';
 import type { VersionSelector } from '../../core/version-selector.js';
 import { type JsonBody, readJsonBody } from '../codecs/json-body.js';
 import { decodeFastPredict, parseFastPredictBody } from '../codecs/tfs-fast-predict.js';
-import { decodePredictRequest, hasIntegerInputs } from '../codecs/tfs-predict-request.js';
+import { decodePredictRequest } from '../codecs/tfs-predict-request.js';
 import { encodePredictResponse } from '../codecs/tfs-predict-response.js';
 import { encodeMetadataJson, encodeStatusJson } from '../codecs/tfs-status-json.js';
 import type { InferenceCore } from '../serving/inference-core.js';
@@ -99,16 +99,17 @@ export function registerTfServingRoutes(
         model: name,
         selector,
         signatureName,
-        inputs: (signature) => {
+        inputs: (signature, plan) => {
           if (fast !== undefined) {
             const decoded = decodeFastPredict(fast, signature, opts.limits.maxTensorElements);
             if (decoded !== undefined) return decoded;
           }
           const p = general();
           // Integer inputs need the source text of numbers: `1.0` is rejected, int64 exact.
-          const input = hasIntegerInputs(signature) ? p.exact() : p.value;
+          const input = plan.exactJsonNumbers ? p.exact() : p.value;
           const decoded = decodePredictRequest(input, signature, {
             maxElements: opts.limits.maxTensorElements,
+            signatureName,
           });
           format = decoded.format;
           return decoded.inputs;

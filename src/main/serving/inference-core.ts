@@ -6,6 +6,7 @@ import type { TensorMap } from '../../core/tensor.js';
 import type { VersionSelector } from '../../core/version-selector.js';
 import type { VersionStatus } from '../../core/version-status.js';
 import type { ModelConfig } from '../config/model-config.js';
+import type { ServingPlan } from '../lifecycle/serving-plan.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
 
 export interface PredictCall {
@@ -15,9 +16,10 @@ export interface PredictCall {
   readonly signatureName?: string;
   /**
    * The request's tensors, or a decoder that builds them from the resolved version's
-   * signature (TF Serving JSON carries no dtypes, so its decoding needs the signature).
+   * signature and serving plan (TF Serving JSON carries no dtypes, so its decoding needs the
+   * signature; the plan says, e.g., whether numbers must be read exactly).
    */
-  readonly inputs: TensorMap | ((signature: Signature) => TensorMap);
+  readonly inputs: TensorMap | ((signature: Signature, plan: ServingPlan) => TensorMap);
   /** Outputs to return; all when undefined or empty. */
   readonly outputFilter?: readonly string[];
   /** Absolute deadline in ms since the epoch (Date.now() scale). */

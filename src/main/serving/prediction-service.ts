@@ -1,12 +1,7 @@
 import type { BatchTimings } from '../../batching/executor.js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
 import { ServingError } from '../../core/errors.js';
-import {
-  NUL_TRUNCATING_PLATFORMS,
-  rejectNulStrings,
-  selectOutputs,
-  validateInputs,
-} from '../../core/input-validation.js';
+import { rejectNulStrings, selectOutputs, validateInputs } from '../../core/input-validation.js';
 import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { Platform } from '../../core/platform.js';
 import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../core/signature.js';
@@ -163,11 +158,14 @@ export class PredictionService implements InferenceCore {
             `Serving signature name: "${signatureName}" not found in signature def (available: ${DEFAULT_SIGNATURE_NAME})`,
           );
         }
-        const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature) : call.inputs;
+        const plan = handle.plan;
+        const inputs = typeof call.inputs === 'function' ? call.inputs(handle.signature, plan) : call.inputs;
         rows = validateInputs(call.model, handle.signature, inputs, this.opts.maxTensorElements);
-        if (NUL_TRUNCATING_PLATFORMS.has(handle.platform))
-          rejectNulStrings(call.model, handle.platform, inputs);
-        const outputNames = selectOutputs(call.model, handle.signature, call.outputFilter);
+        if (plan.checkNulStrings) rejectNulStrings(call.model, handle.platform, inputs);
+        const outputNames =
+          call.outputFilter === undefined || call.outputFilter.length === 0
+            ? plan.outputNames
+            : selectOutputs(call.model, handle.signature, call.outputFilter);
         if (call.deadline !== undefined && call.deadline <= Date.now()) {
           throw new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded before the request was queued');
         }

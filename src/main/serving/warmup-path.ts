@@ -2,6 +2,7 @@ import { selectOutputs, validateInputs } from '../../core/input-validation.js';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
 import { decodeInputObject, type InputObject } from '../codecs/tf-example.js';
+import { servingPlan } from '../lifecycle/serving-plan.js';
 import type { LogKind } from '../lifecycle/warmup/prediction-log.js';
 import type { InputsRunner, LogReplayer, ReplayTarget } from '../lifecycle/warmup/warmup-replay.js';
 import { ExampleInference } from './classify-regress.js';
@@ -93,9 +94,11 @@ function versionCore(
   target: ReplayTarget,
   run: InputsRunner,
 ): Pick<InferenceCore, 'predict' | 'modelMetadata'> {
+  // Warmup runs before the version is AVAILABLE, so before its handles carry the plan.
+  const plan = servingPlan(target.platform, target.signature);
   return {
     async predict(call) {
-      const inputs = typeof call.inputs === 'function' ? call.inputs(target.signature) : call.inputs;
+      const inputs = typeof call.inputs === 'function' ? call.inputs(target.signature, plan) : call.inputs;
       const outputs = await run(target, inputs, call.outputFilter);
       return { model: target.model, version: target.version, signatureName: DEFAULT_SIGNATURE_NAME, outputs };
     },

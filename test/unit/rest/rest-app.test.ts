@@ -9,6 +9,8 @@ import { DEFAULT_SIGNATURE_NAME, type Signature } from '../../../src/core/signat
 import type { TensorMap } from '../../../src/core/tensor.js';
 import type { VersionSelector } from '../../../src/core/version-selector.js';
 import type { VersionStatus } from '../../../src/core/version-status.js';
+import { servingPlan } from '../../../src/main/lifecycle/serving-plan.js';
+import { AccessLogSampler } from '../../../src/main/logging/access-log.js';
 import { ServerMetrics } from '../../../src/main/metrics/server-metrics.js';
 import { buildRestApp, type RestApp } from '../../../src/main/rest/rest-app.js';
 import type { InferenceCore, PredictCall, PredictResult } from '../../../src/main/serving/inference-core.js';
@@ -29,7 +31,10 @@ class OneModelCore implements InferenceCore {
     this.calls.push(call);
     if (call.model !== 'm')
       throw new ServingError('NOT_FOUND', `Servable not found for request: Latest(${call.model})`);
-    const inputs: TensorMap = typeof call.inputs === 'function' ? call.inputs(SIGNATURE) : call.inputs;
+    const inputs: TensorMap =
+      typeof call.inputs === 'function'
+        ? call.inputs(SIGNATURE, servingPlan('onnx', SIGNATURE))
+        : call.inputs;
     const x = inputs.x.data as Float32Array;
     return {
       model: 'm',
@@ -209,5 +214,62 @@ describe('buildRestApp (fastify inject, nothing listening)', () => {
     });
     assert.equal(unknown.statusCode, 404);
     assert.deepEqual(JSON.parse(unknown.body), { error: 'Servable not found for request: Latest(other)' });
+  });
+});
+
+describe('buildRestApp authentication', () => {
+  it('authenticates each request once: arrival hook, route and sampled access line share it', async () => {
+    const seen: string[] = [];
+    const lines: { tenant?: string; url?: string }[] = [];
+    const counting = (headers: IncomingHttpHeaders) => {
+      seen.push(String(headers['x-request-id']));
+      return authenticate(headers);
+    };
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { app } = buildRestApp(new OneModelCore(), {
+      tls: undefined,
+      logger,
+      accessLog: new AccessLogSampler(1),
+      limits: {
+        maxBodyBytes: 1024,
+        maxJsonDepth: 16,
+        maxTensorElements: 1000,
+        maxGrpcMessageBytes: 1024,
+        maxQueuedRequests: 0,
+      },
+      defaultRequestTimeoutMs: 5000,
+      authenticate: counting,
+      arrive: (tenant) => ({ tenant }),
+      kserve: { serverVersion: '1', repository: undefined, stats: undefined },
+      admin: { tenancyReport: () => REPORT },
+    });
+    try {
+      const predict = await app.inject({
+        method: 'POST',
+        url: '/v1/models/m:predict',
+        headers: { 'x-api-key': 'acme-key', 'x-request-id': 'p1' },
+        payload: '{"instances": [1.0]}',
+      });
+      assert.equal(predict.statusCode, 200);
+      const status = await app.inject({
+        url: '/v1/models/m',
+        headers: { 'x-api-key': 'acme-key', 'x-request-id': 's1' },
+      });
+      assert.equal(status.statusCode, 200);
+      const refused = await app.inject({ url: '/admin/tenants', headers: { 'x-request-id': 'r1' } });
+      assert.equal(refused.statusCode, 401);
+      assert.deepEqual(seen, ['p1', 's1', 'r1'], 'one authentication per request, a failed one included');
+      const access = lines.filter((l) => (l as { msg?: string }).msg === 'access');
+      assert.deepEqual(
+        access.map((l) => [l.url, l.tenant]),
+        [
+          ['/v1/models/m:predict', 'acme'],
+          ['/v1/models/m', 'acme'],
+          ['/admin/tenants', undefined],
+        ],
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

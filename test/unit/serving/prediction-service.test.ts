@@ -4,6 +4,7 @@ import { ServingError } from '../../../src/core/errors.js';
 import type { Signature } from '../../../src/core/signature.js';
 import type { TensorMap } from '../../../src/core/tensor.js';
 import type { ServableHandle } from '../../../src/main/lifecycle/servable.js';
+import { servingPlan } from '../../../src/main/lifecycle/serving-plan.js';
 import { OPEN_LOOKUP } from '../../../src/main/serving/model-lookup.js';
 import {
   PredictionService,
@@ -24,6 +25,7 @@ function servables(key: string): ServableSource {
     version: 1,
     platform: 'onnx',
     signature: SIGNATURE,
+    plan: servingPlan('onnx', SIGNATURE),
     key,
     release: () => {},
   };
