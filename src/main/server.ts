@@ -17,6 +17,7 @@ import { ServerCore } from './lifecycle/server-core.js';
 import { Shutdown, type ShutdownReport } from './lifecycle/shutdown.js';
 import { registerWarmupMetrics } from './lifecycle/warmup/warmup-metrics.js';
 import { WarmupRunner } from './lifecycle/warmup/warmup-runner.js';
+import { whenFirstReady } from './lifecycle/when-ready.js';
 import { type AccessEntry, AccessLogSampler } from './logging/access-log.js';
 import { createLogger } from './logging/create-logger.js';
 import { registerResidencyMetrics } from './metrics/residency-metrics.js';
@@ -338,39 +339,69 @@ export class TensorServe {
       });
     }
     if (c.grpcPort >= 0) {
-      this.grpc = await createGrpcServer(this.core, {
-        examples: this.examples,
-        host: c.host,
-        port: c.grpcPort,
-        maxMessageBytes: c.limits.maxGrpcMessageBytes,
-        maxTensorElements: c.limits.maxTensorElements,
-        connectionSettings: c.connections.grpc,
-        budget: this.budget,
-        maxDeadlineMs: c.connections.maxDeadlineMs,
-        authenticate: this.tenancy.enabled
-          ? (credentials) => this.tenancy.authenticate(credentials)
-          : undefined,
-        onInternalError: (err, method, requestId) =>
-          this.logger.error({ err, method, request_id: requestId }, 'grpc call failed'),
-        onCallEnd: (end) => {
-          if (!accessLog.shouldLog(end.status !== 'OK')) return;
-          const entry: AccessEntry = {
-            method: end.method,
-            grpc_status: end.status,
-            duration_ms: end.durationMs,
-            ...(end.model === undefined ? {} : { model: end.model }),
-            ...(end.tenant === undefined ? {} : { tenant: end.tenant }),
-          };
-          this.logger.info({ request_id: end.requestId, ...entry }, 'access');
-        },
-        reload: {
-          baseDir: c.baseDir,
-          // A model the server already knows keeps its placement and batching.
-          modelSettings: (name) => this.serverCore.modelSettings(name),
-        },
-        tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
-      });
+      const openGrpc = () =>
+        createGrpcServer(this.core, {
+          examples: this.examples,
+          host: c.host,
+          port: c.grpcPort,
+          maxMessageBytes: c.limits.maxGrpcMessageBytes,
+          maxTensorElements: c.limits.maxTensorElements,
+          connectionSettings: c.connections.grpc,
+          budget: this.budget,
+          maxDeadlineMs: c.connections.maxDeadlineMs,
+          authenticate: this.tenancy.enabled
+            ? (credentials) => this.tenancy.authenticate(credentials)
+            : undefined,
+          onInternalError: (err, method, requestId) =>
+            this.logger.error({ err, method, request_id: requestId }, 'grpc call failed'),
+          onCallEnd: (end) => {
+            if (!accessLog.shouldLog(end.status !== 'OK')) return;
+            const entry: AccessEntry = {
+              method: end.method,
+              grpc_status: end.status,
+              duration_ms: end.durationMs,
+              ...(end.model === undefined ? {} : { model: end.model }),
+              ...(end.tenant === undefined ? {} : { tenant: end.tenant }),
+            };
+            this.logger.info({ request_id: end.requestId, ...entry }, 'access');
+          },
+          reload: {
+            baseDir: c.baseDir,
+            // A model the server already knows keeps its placement and batching.
+            modelSettings: (name) => this.serverCore.modelSettings(name),
+          },
+          tls: c.tls ? { ...tlsMaterial(c.tls), requireClientCert: c.tls.requireClientCert } : undefined,
+        });
+      if (c.connections.grpc.listenWhenReady) this.openGrpcWhenReady(openGrpc);
+      else this.grpc = await openGrpc();
     }
+  }
+
+  /**
+   * server.grpc.listen_when_ready: the gRPC port is bound the first time the server is ready.
+   * A bind failure then is logged and starts the shutdown (reason `grpc_bind_failed`).
+   */
+  private openGrpcWhenReady(open: () => Promise<GrpcServer>): void {
+    whenFirstReady(
+      { ready: () => this.core.ready(), onChange: (l) => this.manager.onChange(l) },
+      () => this.shutdownSequence !== undefined,
+      () => {
+        open().then(
+          (grpc) => {
+            if (this.shutdownSequence !== undefined) return void grpc.close(0);
+            this.grpc = grpc;
+            this.logger.info(
+              { grpc_port: grpc.port },
+              'gRPC listening (listen_when_ready: the server is ready)',
+            );
+          },
+          (err: unknown) => {
+            this.logger.error({ err }, 'gRPC port could not be bound once ready');
+            void this.shutdown('grpc_bind_failed');
+          },
+        );
+      },
+    );
   }
 
   /** Applies a reloaded config (YAML hot reload, SIGHUP); see applyConfigReload for what changes. */

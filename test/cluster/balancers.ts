@@ -23,6 +23,8 @@ export interface Balancer {
   readonly grpcAddress: string;
   /** HAProxy only: per-server rows of the stats CSV. */
   stats(): Promise<ServerStats[]>;
+  /** What the balancer logged at warn level or above so far (nginx's error.log, HAProxy's output). */
+  errors(): string;
   stop(): Promise<void>;
 }
 
@@ -141,6 +143,17 @@ export async function startBalancer(kind: BalancerKind, slots: readonly Instance
           scur: Number(c[at('scur')]),
           stot: Number(c[at('stot')]),
         }));
+    },
+    errors() {
+      if (kind === 'haproxy') return tail;
+      let log = '';
+      try {
+        log = readFileSync(path.join(dir, 'error.log'), 'utf8');
+      } catch {}
+      return log
+        .split('\n')
+        .filter((line) => /\[(warn|error|crit|alert|emerg)\]/.test(line))
+        .join('\n');
     },
     async stop() {
       if (!exited) {

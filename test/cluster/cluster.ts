@@ -23,9 +23,11 @@ export interface ClusterOptions {
 export async function startCluster(kind: BalancerKind, o: ClusterOptions = {}): Promise<Cluster> {
   const repository = new ModelRepository();
   const instances: Instance[] = [];
-  // nginx balances every gRPC call itself, and nginx 1.22 fails a call in flight on an upstream
-  // connection that the instance ends at its max age (GOAWAY): behind nginx the age is off.
-  const options: InstanceOptions = kind === 'nginx' ? { grpcMaxConnectionAgeMs: 0 } : {};
+  // Behind nginx (docs/deploy.md): nginx balances every gRPC call itself and cannot replay one,
+  // so the age is off (grpc-js ends an aged connection with a single GOAWAY, which a call can
+  // cross), and the gRPC port opens once the instance is ready (nginx has no active checks).
+  const options: InstanceOptions =
+    kind === 'nginx' ? { grpcMaxConnectionAgeMs: 0, grpcListenWhenReady: true } : {};
   for (let i = 0; i < 3; i++) {
     instances.push(await Instance.create(`ts${i + 1}`, o.ownRepository?.get(i) ?? repository, options));
   }

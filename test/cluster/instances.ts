@@ -94,6 +94,8 @@ export class ModelRepository {
 export interface InstanceOptions {
   /** `server.grpc.max_connection_age_ms`; 0 = off. Default TIMINGS.grpcMaxConnectionAgeMs. */
   readonly grpcMaxConnectionAgeMs?: number;
+  /** `server.grpc.listen_when_ready` (default false). */
+  readonly grpcListenWhenReady?: boolean;
 }
 
 /** One instance's server config: the YAML of docs/deploy.md, with the test timings. */
@@ -115,6 +117,7 @@ function serverYaml(o: InstanceOptions): string {
       `    max_connection_age_ms: ${o.grpcMaxConnectionAgeMs ?? t.grpcMaxConnectionAgeMs}`,
       `    max_connection_age_grace_ms: ${t.grpcMaxConnectionAgeGraceMs}`,
     );
+    if (o.grpcListenWhenReady) lines.push('    listen_when_ready: true');
   }
   lines.push(
     'devices:',

@@ -41,6 +41,8 @@ export const CONFIG_DEFAULTS = deepFreeze({
     grpcMaxConnectionAgeGraceMs: 30_000,
     grpcKeepaliveTimeMs: 60_000,
     grpcKeepaliveTimeoutMs: 20_000,
+    grpcDrainNoticeMs: 1_000,
+    grpcListenWhenReady: false,
     /** Capped to drain_timeout_ms (connection-config.ts resolveShutdownDelay). */
     shutdownDelayMs: 5_000,
   },

@@ -47,6 +47,11 @@ export const grpcConnectionSchema = {
     max_connection_age_grace_ms: { ...timerMs, default: d.grpcMaxConnectionAgeGraceMs },
     keepalive_time_ms: { ...timerMs, default: d.grpcKeepaliveTimeMs },
     keepalive_timeout_ms: { ...timerMs, minimum: 1, default: d.grpcKeepaliveTimeoutMs },
+    // Drain: a connection's GOAWAY waits this long at most for a PING round trip.
+    drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
+    // The gRPC port opens the first time the server is ready, not at start (balancers without
+    // active health checks, such as open-source nginx, cannot replay a gRPC call).
+    listen_when_ready: { type: 'boolean', default: d.grpcListenWhenReady },
   },
 } as const;
 
@@ -60,6 +65,13 @@ export interface GrpcConnectionSettings {
   readonly maxConnectionAgeGraceMs: number;
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /**
+   * Drain: a session's GOAWAY waits for a PING round trip (see ShutdownNotice), at most this
+   * many ms; 0 = every GOAWAY at once.
+   */
+  readonly drainNoticeMs: number;
+  /** Bind the gRPC port only once the server is first ready (default: at start, with REST). */
+  readonly listenWhenReady: boolean;
 }
 
 /** Validated connection settings (see the schema comments); 0 turns a limit off where allowed. */
@@ -93,6 +105,8 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
     maxConnectionAgeGraceMs: d.grpcMaxConnectionAgeGraceMs,
     keepaliveTimeMs: d.grpcKeepaliveTimeMs,
     keepaliveTimeoutMs: d.grpcKeepaliveTimeoutMs,
+    drainNoticeMs: d.grpcDrainNoticeMs,
+    listenWhenReady: d.grpcListenWhenReady,
   },
 };
 
@@ -121,6 +135,8 @@ export function buildConnections(
       maxConnectionAgeGraceMs: g?.max_connection_age_grace_ms ?? x.grpc.maxConnectionAgeGraceMs,
       keepaliveTimeMs: g?.keepalive_time_ms ?? x.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: g?.keepalive_timeout_ms ?? x.grpc.keepaliveTimeoutMs,
+      drainNoticeMs: g?.drain_notice_ms ?? x.grpc.drainNoticeMs,
+      listenWhenReady: g?.listen_when_ready ?? x.grpc.listenWhenReady,
     },
   };
 }

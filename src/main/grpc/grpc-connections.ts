@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { GrpcConnectionSettings } from '../config/connection-config.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { clampGrpcTimeout } from '../net/deadline-cap.js';
+import { type NoticeSession, ShutdownNotice } from './shutdown-notice.js';
 
 /** grpc-js channel options for HTTP/2 connection management; 0 in the settings = off (omitted). */
 export function grpcConnectionOptions(s: GrpcConnectionSettings): grpc.ServerOptions {
@@ -19,10 +20,9 @@ export function grpcConnectionOptions(s: GrpcConnectionSettings): grpc.ServerOpt
   return options;
 }
 
-interface SessionLike {
+interface SessionLike extends NoticeSession {
   readonly socket: Socket | null;
   goaway(code: number, lastStreamID: number, opaqueData: Buffer): void;
-  close(): void;
   destroy(): void;
 }
 
@@ -40,6 +40,10 @@ interface SessionLike {
  */
 export class GrpcConnections {
   readonly #sockets = new Set<Socket>();
+  /** HTTP/2 sessions within the cap (over-limit ones are refused), with their open streams. */
+  readonly #sessions = new Map<SessionLike, number>();
+  readonly #notice = new ShutdownNotice((session) => this.#sessions.get(session as SessionLike) ?? 0);
+  readonly #servers: NetServer[] = [];
   /** Over-limit connections by `address:port` (an HTTP/2 session's socket is a proxy, not the TCP socket). */
   readonly #overLimit = new Set<string>();
 
@@ -68,7 +72,35 @@ export class GrpcConnections {
     return n;
   }
 
+  /**
+   * Drain, before the final GOAWAYs (see ShutdownNotice): the listeners close; every open
+   * session keeps accepting streams and gets PINGs until an answer comes while the peer has a
+   * stream open (or after a few idle answers), then its final GOAWAY, which so covers every
+   * stream the peer sent before it. Resolves once every session had it or closed, or after
+   * `timeoutMs` (0: at once); grpc-js's tryShutdown then sends the final GOAWAY to the rest.
+   */
+  noticeShutdown(timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0 || this.#notice.started) return Promise.resolve();
+    // No new connection meanwhile (a balancer retries a refused connect elsewhere): the set of
+    // sessions to hear from only shrinks. grpc-js's tryShutdown closes these servers again,
+    // which Node allows (its callback runs once the connections are gone).
+    for (const h2 of this.#servers) h2.close();
+    return this.#notice.start(this.#sessions.keys(), timeoutMs);
+  }
+
+  #countStream(stream: StreamLike): void {
+    const session = stream.session;
+    const open = session === undefined ? undefined : this.#sessions.get(session);
+    if (session === undefined || open === undefined) return;
+    this.#sessions.set(session, open + 1);
+    stream.once('close', () => {
+      const now = this.#sessions.get(session);
+      if (now !== undefined) this.#sessions.set(session, now - 1);
+    });
+  }
+
   #attachTo(h2: NetServer): void {
+    this.#servers.push(h2);
     // Prepended: Node creates (and announces) the session inside its own 'connection' listener.
     h2.prependListener('connection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -83,7 +115,12 @@ export class GrpcConnections {
     });
     h2.prependListener('session', (session: SessionLike) => {
       const socket = session.socket;
-      if (socket === null || !this.#overLimit.has(peerKey(socket))) return;
+      if (socket === null || !this.#overLimit.has(peerKey(socket))) {
+        this.#sessions.set(session, 0);
+        session.once('close', () => this.#sessions.delete(session));
+        this.#notice.add(session);
+        return;
+      }
       try {
         session.goaway(http2.NGHTTP2_REFUSED_STREAM, 0, Buffer.from('too many connections'));
         session.close();
@@ -94,12 +131,19 @@ export class GrpcConnections {
     });
     h2.prependListener(
       'stream',
-      (_stream: unknown, headers: Record<string, string | string[] | undefined>) => {
+      (stream: StreamLike, headers: Record<string, string | string[] | undefined>) => {
+        this.#countStream(stream);
         const value = headers['grpc-timeout'];
         if (typeof value === 'string') headers['grpc-timeout'] = clampGrpcTimeout(value, this.maxDeadlineMs);
       },
     );
   }
+}
+
+/** The parts of a server Http2Stream the stream count uses. */
+interface StreamLike {
+  readonly session: SessionLike | undefined;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 function peerKey(socket: { remoteAddress?: string; remotePort?: number }): string {

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { GrpcConnectionSettings } from '../config/connection-config.js';
+import { DEFAULT_CONNECTION_SETTINGS, type GrpcConnectionSettings } from '../config/connection-config.js';
 import type { ConnectionBudget } from '../net/connection-budget.js';
 import { MAX_TIMER_MS } from '../net/deadline-cap.js';
 import type { ExampleInference } from '../serving/classify-regress.js';
@@ -68,8 +68,10 @@ export interface GrpcServer {
   /** Health: SERVING only while serving and `core.ready()`; false when draining. */
   setServing(serving: boolean): void;
   /**
-   * Shutdown, step one: health watchers end, the listener closes, every connection gets a
-   * GOAWAY; resolves once every accepted call has finished and its connection closed.
+   * Shutdown, step one: health watchers end, the listener closes, every connection gets
+   * PINGs and, once one is answered while the peer has a call open (see ShutdownNotice; at
+   * the latest after `drainNoticeMs`), its GOAWAY; resolves once every accepted call has
+   * finished and its connection closed.
    */
   stopAccepting(): Promise<void>;
   /** Shutdown deadline: cancels the calls left and destroys every connection; returns how many. */
@@ -159,12 +161,15 @@ export async function createGrpcServer(core: InferenceCore, opts: GrpcServerOpti
   const connections = new GrpcConnections(opts.budget, opts.maxDeadlineMs ?? MAX_TIMER_MS);
   const tracked = connections.attach(server);
   let stopping: Promise<void> | undefined;
+  const noticeMs = opts.connectionSettings?.drainNoticeMs ?? DEFAULT_CONNECTION_SETTINGS.grpc.drainNoticeMs;
   const stopAccepting = () => {
-    stopping ??= new Promise<void>((resolve) => {
+    stopping ??= (async () => {
       health.setServing(false);
       health.close();
-      server.tryShutdown(() => resolve());
-    });
+      // A PING round trip per session before its GOAWAY; tryShutdown's for the sessions left.
+      await connections.noticeShutdown(noticeMs);
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    })();
     return stopping;
   };
   const destroyAll = () => {

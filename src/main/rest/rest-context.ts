@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerIdentity } from '../../core/caller-identity.js';
@@ -21,8 +22,11 @@ export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /**
  * Builds the call context: the deadline (header or server default, clamped to
- * `maxDeadlineMs`) and an AbortSignal that
- * fires when the client disconnects before the response is written, so queued work is dropped.
+ * `maxDeadlineMs`) and an AbortSignal that fires when the client's connection closes, so
+ * queued work of a client that went away is dropped. The signal is the connection's
+ * (`connectionSignal`), shared by the requests it carries, so a request costs no
+ * AbortController and no close listener of its own; answered requests have removed their
+ * listeners by then, so only unanswered ones see it fire.
  */
 export function callContext(
   request: FastifyRequest,
@@ -45,16 +49,32 @@ export function callContext(
   }
   // Clamped: Node fires a timer of 2^31 ms or more at once (a huge deadline would expire).
   timeoutMs = clampTimeout(timeoutMs, maxDeadlineMs);
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
   return {
     caller,
     arrival: arrivals.get(request)?.pass,
     deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined,
-    signal: controller.signal,
+    signal: connectionSignal(reply.raw.socket ?? request.raw.socket),
   };
+}
+
+const connectionAborts = new WeakMap<object, AbortController>();
+
+/**
+ * The AbortSignal of one client connection: aborted when the socket closes (the client went
+ * away, or the server ended the connection). Created on the connection's first inference
+ * request; a request arriving without a socket gets a signal that never fires.
+ */
+export function connectionSignal(socket: Socket | null): AbortSignal {
+  if (socket === null) return new AbortController().signal;
+  let controller = connectionAborts.get(socket);
+  if (controller === undefined) {
+    const created = new AbortController();
+    if (socket.destroyed) created.abort();
+    else socket.once('close', () => created.abort());
+    connectionAborts.set(socket, created);
+    controller = created;
+  }
+  return controller.signal;
 }
 
 /**
