@@ -263,6 +263,11 @@ export class ServableManager {
    * True when `name` loads on demand and the selector names a wanted version: a request would
    * load it (also after a failed load, which the next request tries again). Never throws.
    */
+  /** True when `name` is configured `load_on_demand` (see ServableSource.loadsOnDemand). */
+  loadsOnDemand(name: string): boolean {
+    return this.models.get(name)?.loadsOnDemand === true;
+  }
+
   loadableOnDemand(name: string, selector: VersionSelector): boolean {
     const model = this.models.get(name);
     if (model === undefined || !model.loadsOnDemand) return false;
