@@ -9,8 +9,9 @@
  * 3. Baseline for 2: the same mix with all 200 resident (on demand, unlimited budget, every
  *    model touched once first).
  * 4. Fixed overhead for 2's bound: the server of 2 (same models, budget, connections and
- *    duration) with every request to one model, so one model is resident and nothing churns;
- *    its max RSS minus that model's charge is the overhead. The main thread's V8 heap is
+ *    duration), every model requested once first (so each has its per-model state, and the
+ *    budget's worth stays resident), then every request to one model, so nothing churns; its
+ *    max RSS minus the charges of the versions resident is the overhead. The main thread's V8 heap is
  *    sampled beside RSS in 2 and 4, to tell JS garbage from native (worker, session) memory.
  * Models are generated with the project's generator (the example CNN, 55 KB) into a temp dir.
  */
@@ -102,14 +103,30 @@ async function infer(url: string, model: string): Promise<void> {
   if (res.status !== 200) throw new Error(`${res.status} ${text.slice(0, 200)}`);
 }
 
-/** Closed loop: `connections` loops, each sending the next request when the last answered. */
-async function closedLoop(url: string, pick: () => string, seconds: number): Promise<LoadResult> {
+/**
+ * Closed loop: `connections` loops, each sending the next request when the last answered;
+ * with `ratePerS`, requests also start no faster than that in all (paced, not bursty).
+ */
+async function closedLoop(
+  url: string,
+  pick: () => string,
+  seconds: number,
+  ratePerS?: number,
+): Promise<LoadResult> {
   const rec = new LatencyRecorder();
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
+  let nextStart = started;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (performance.now() < end) {
+        if (ratePerS !== undefined) {
+          const at = nextStart;
+          nextStart += 1000 / ratePerS;
+          const wait = at - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          if (performance.now() >= end) break;
+        }
         const t0 = performance.now();
         try {
           await infer(url, pick());
@@ -273,6 +290,8 @@ interface MixOptions {
   readonly prewarm: boolean;
   /** Every request to m000 instead of the Zipf mix (the fixed-overhead run). */
   readonly oneHot?: boolean;
+  /** Pace requests to this rate (the fixed-overhead run matches the on-demand run's). */
+  readonly ratePerS?: number;
   readonly seconds: number;
 }
 
@@ -306,7 +325,7 @@ async function mixPhase(setup: Setup, running: Set<ServerProcess>, label: string
   }, SAMPLE_MS);
   const sample = zipfSampler(N, ZIPF_S);
   const pick = o.oneHot ? () => name(0) : () => name(sample());
-  const load = await closedLoop(server.restUrl, pick, seconds);
+  const load = await closedLoop(server.restUrl, pick, seconds, o.ratePerS);
   clearInterval(sampler);
   const report = (await (await fetch(`${server.restUrl}/admin/tenants`)).json()) as {
     models: { chargedBytes: number }[];
@@ -362,8 +381,9 @@ async function main(): Promise<void> {
       });
       const oneHot = await mixPhase(setup, running, 'one-hot', {
         budget,
-        prewarm: false,
+        prewarm: true,
         oneHot: true,
+        ratePerS: onDemand.load.throughput,
         seconds: OVERHEAD_S,
       });
       const overhead = oneHot.rssMax - oneHot.residentCharged;
@@ -406,7 +426,7 @@ async function main(): Promise<void> {
         [`RSS all resident (${N}): max`, MiB(allResident.rssMax)],
         [
           'fixed overhead',
-          `max RSS of the same server (${N} on demand, same budget) with all ${CONNECTIONS} connections on ${name(0)} for ${OVERHEAD_S} s, minus its charge: ${MiB(oneHot.rssMax)} − ${MiB(oneHot.residentCharged)} = ${MiB(overhead)}`,
+          `max RSS of the same server (${N} on demand, same budget), each model requested once, then ${CONNECTIONS} connections on ${name(0)} for ${OVERHEAD_S} s paced to the on-demand run's ${onDemand.load.throughput.toFixed(0)} req/s (got ${oneHot.load.throughput.toFixed(0)}), minus the charges of its ${oneHot.residentCount} resident versions: ${MiB(oneHot.rssMax)} − ${MiB(oneHot.residentCharged)} = ${MiB(overhead)}`,
         ],
         [
           'main-thread V8 heap max: on demand vs one hot',
