@@ -30,9 +30,10 @@ export interface ServableManagerOptions {
 }
 
 /**
- * TF Serving's AspiredVersionsManager plus ServerCore's model-list handling. Owned by the
- * server. Per model it reconciles the versions wanted (source + version policy) with the
- * versions held, applying transition-policy actions, again after every state change; it
+ * TF Serving's AspiredVersionsManager, realizing the model list ServerCore (server-core.ts)
+ * gives it: ServerCore owns the list and every reload path, the manager what is served.
+ * Per model it reconciles the versions wanted (source + version policy) with the versions
+ * held, applying transition-policy actions, again after every state change; it
  * hands out ref-counted ServableHandles and unloads a version only once all its handles
  * are released (in-flight requests drain).
  *
