@@ -140,6 +140,45 @@ describe('the connection cap (server.connections.max_connections)', () => {
   });
 });
 
+describe('pipelined REST requests on one connection', () => {
+  let ts: TestServer;
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  before(async () => {
+    process.on('warning', onWarning);
+    ts = await start({});
+  });
+  after(async () => {
+    process.off('warning', onWarning);
+    await ts.close();
+  });
+
+  it('answers all of them, and their shared connection signal warns of no listener leak', async () => {
+    const body = JSON.stringify({ instances: [[1, 2]] });
+    const one =
+      `POST /v1/models/m:predict HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const socket = await rawConnect(port(new URL(ts.restUrl).host));
+    let received = '';
+    const count = () => (received.match(/HTTP\/1\.1 200/g) ?? []).length;
+    const all = new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        received += d.toString('latin1');
+        if (count() === 20) resolve();
+      });
+    });
+    socket.write(one.repeat(20));
+    await all;
+    socket.destroy();
+    await sleep(50);
+    assert.equal(count(), 20);
+    assert.deepEqual(
+      warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+      [],
+    );
+  });
+});
+
 describe('huge deadlines are clamped (server.connections.max_deadline_ms)', () => {
   let ts: TestServer;
   const warnings: string[] = [];

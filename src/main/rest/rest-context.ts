@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -69,6 +70,8 @@ export function connectionSignal(socket: Socket | null): AbortSignal {
   let controller = connectionAborts.get(socket);
   if (controller === undefined) {
     const created = new AbortController();
+    // Pipelined requests of one connection each add a listener while queued: no leak warning.
+    setMaxListeners(0, created.signal);
     if (socket.destroyed) created.abort();
     else socket.once('close', () => created.abort());
     connectionAborts.set(socket, created);
