@@ -359,7 +359,10 @@ async function main(): Promise<void> {
       r.result.latencyMs.p99.toFixed(2),
       f(r.meanBatch),
       f(r.mainUs, 0),
-      echo && r.server !== 'echo' ? ratio(r.result.throughput, echo.result.throughput) : '',
+      // One-connection rows are interleaved: their req/s is the shared loop's, not a capacity.
+      echo && r.server !== 'echo' && r.connections > 1
+        ? ratio(r.result.throughput, echo.result.throughput)
+        : '',
       base !== undefined ? ratio(r.result.throughput, base) : '',
       String(r.result.errors),
     ];
