@@ -347,7 +347,7 @@ async function main(): Promise<void> {
   const cells = rows.map((r) => {
     const echo = find('echo', r.protocol, r.connections)[0];
     const base =
-      r.server === 'tensorserve'
+      r.server === 'tensorserve' && r.connections > 1
         ? mean(find('baseline', r.protocol, r.connections), (x) => x.result.throughput)
         : undefined;
     return [
