@@ -12,9 +12,15 @@
  *
  *   npm run bench:batching -- [--duration 8] [--warmup 2] [--connections 64] [--workers 1]
  *     [--threads 1] [--max-batch 32] [--timeout-us 1000] [--ceiling-seconds 0.5] [--ocr-connections 16] [--no-ocr]
- *     [--no-binary] [--out load-tests/results]
+ *     [--no-binary] [--baseline <repo root>] [--rounds 2] [--out load-tests/results]
  *
  * Servers run one at a time, so each has the machine to itself (with the load generator).
+ *
+ * With --baseline <repo root> (another checkout, built with `npm run build`) the tensorserve
+ * rows, (b) and (c), run on both builds in the same run, alternating baseline, this build,
+ * baseline, ... for --rounds rounds (default 2 with a baseline, else 1); each section then ends
+ * with this build's mean req/s and p99 over the baseline's, per setup and protocol. Both builds
+ * serve the same model files with the same config.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +41,15 @@ import { REPO_ROOT, type ServerProcess } from './server-process.js';
 
 const USAGE = `Usage: npm run bench:batching -- [--duration 8] [--warmup 2] [--connections 64]
   [--workers 1] [--threads 1] [--max-batch 32] [--timeout-us 1000] [--ceiling-seconds 0.5]
-  [--ocr-connections 16] [--no-ocr] [--no-binary] [--out load-tests/results]`;
+  [--ocr-connections 16] [--no-ocr] [--no-binary] [--baseline <repo root>] [--rounds 2]
+  [--out load-tests/results]`;
+
+/** A tensorserve build the tensorserve rows run on; `label` is empty for this build. */
+interface Build {
+  readonly label: string;
+  /** Its compiled CLI; undefined = this build's. */
+  readonly cli: string | undefined;
+}
 
 export const OCR_CLS_ONNX = path.join(
   REPO_ROOT,
@@ -63,6 +77,9 @@ interface RunSettings {
   readonly batching: BatchingSettings;
   readonly ceilingSeconds: number;
   readonly tmp: string;
+  /** The builds of the tensorserve rows, in the order they run each round. */
+  readonly builds: readonly Build[];
+  readonly rounds: number;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -104,42 +121,57 @@ async function withServer<T>(
   }
 }
 
+/** The tensorserve rows of one section on one build: (b) batching off, (c) batching on per protocol. */
+async function tensorServeRows(s: Section, r: RunSettings, build: Build): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const tag = build.label === '' ? '' : ` [${build.label}]`;
+  const start = (name: string, batching: BatchingSettings) =>
+    startTensorServeWith(
+      r.tmp,
+      `${name}${build.label === '' ? '' : `-${build.label}`}`,
+      [{ name: s.model, basePath: s.basePath, batching }],
+      r.threads,
+      {},
+      {},
+      build.cli,
+    );
+  if (s.batchingOff) {
+    const off = { maxBatchSize: 1, batchTimeoutMicros: 0 };
+    const b = await withServer(start('tensorserve-off', off), (srv) => measure(srv, 'rest-json', s, r));
+    rows.push({
+      setup: `(b) tensorserve, batching off${tag}`,
+      protocol: 'rest-json',
+      build: build.label,
+      ...b,
+    });
+  }
+  const protocols: Protocol[] = s.binaryPaths
+    ? ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer']
+    : ['rest-json'];
+  await withServer(start('tensorserve-on', r.batching), async (srv) => {
+    for (const protocol of protocols) {
+      const c = await measure(srv, protocol, s, r);
+      rows.push({ setup: `(c) tensorserve, batching on${tag}`, protocol, build: build.label, ...c });
+    }
+  });
+  return rows;
+}
+
 async function runSection(s: Section, r: RunSettings): Promise<SectionReport> {
   log(`${s.title}:`);
   const rows: BenchRow[] = [];
   const modelFile = path.join(s.basePath, '1', 'model.onnx');
   const naive = await withServer(startNaive(modelFile, r.threads), (srv) => measure(srv, 'rest-json', s, r));
-  rows.push({ setup: '(a) naive: fastify + ORT inline', protocol: 'rest-json', ...naive, meanBatchSize: 1 });
-  if (s.batchingOff) {
-    const off = { maxBatchSize: 1, batchTimeoutMicros: 0 };
-    const b = await withServer(
-      startTensorServeWith(
-        r.tmp,
-        'tensorserve-off',
-        [{ name: s.model, basePath: s.basePath, batching: off }],
-        r.threads,
-      ),
-      (srv) => measure(srv, 'rest-json', s, r),
-    );
-    rows.push({ setup: '(b) tensorserve, batching off', protocol: 'rest-json', ...b });
+  rows.push({
+    setup: '(a) naive: fastify + ORT inline',
+    protocol: 'rest-json',
+    build: '',
+    ...naive,
+    meanBatchSize: 1,
+  });
+  for (let round = 0; round < r.rounds; round++) {
+    for (const build of r.builds) rows.push(...(await tensorServeRows(s, r, build)));
   }
-  const protocols: Protocol[] = s.binaryPaths
-    ? ['rest-json', 'v2-binary', 'grpc-predict', 'grpc-infer']
-    : ['rest-json'];
-  await withServer(
-    startTensorServeWith(
-      r.tmp,
-      'tensorserve-on',
-      [{ name: s.model, basePath: s.basePath, batching: r.batching }],
-      r.threads,
-    ),
-    async (srv) => {
-      for (const protocol of protocols) {
-        const c = await measure(srv, protocol, s, r);
-        rows.push({ setup: '(c) tensorserve, batching on', protocol, ...c });
-      }
-    },
-  );
   log('  engine ceiling ...');
   const ceiling = await measureEngineCeiling({
     modelPath: modelFile,
@@ -176,6 +208,13 @@ async function main(): Promise<void> {
     maxBatchSize: flags.num('max-batch', 32),
     batchTimeoutMicros: flags.num('timeout-us', 1000),
   };
+  const baseline = flags.str('baseline', '');
+  const builds: Build[] = [{ label: '', cli: undefined }];
+  if (baseline !== '') {
+    const cli = path.join(path.resolve(baseline), 'dist', 'src', 'main', 'cli.js');
+    if (!existsSync(cli)) throw new Error(`--baseline: ${cli} not found (run npm run build there first)`);
+    builds.unshift({ label: 'baseline', cli });
+  }
   const machine = machineInfo();
   const tmp = tempDir('tensorserve-bench-');
   const settings: RunSettings = {
@@ -185,6 +224,8 @@ async function main(): Promise<void> {
     batching,
     ceilingSeconds: flags.num('ceiling-seconds', 0.5),
     tmp: tmp.dir,
+    builds,
+    rounds: flags.num('rounds', baseline === '' ? 1 : 2),
   };
   const sections: Section[] = [
     {
@@ -227,6 +268,7 @@ async function main(): Promise<void> {
     warmupS: settings.warmupS,
     threads,
     batching,
+    ...(baseline === '' ? {} : { baseline: path.resolve(baseline), rounds: settings.rounds }),
   };
   const text = reports.map((rep) => sectionText(rep, context)).join('\n\n');
   const md = ['# Batching benchmark', '', ...reports.map((rep) => sectionMarkdown(rep, context))].join('\n');

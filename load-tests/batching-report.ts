@@ -14,6 +14,8 @@ import { markdownTable, textTable } from './sweep-output.js';
 export interface BenchRow {
   readonly setup: string;
   readonly protocol: string;
+  /** Which tensorserve build served it: '' = this one, 'baseline' = the --baseline build. */
+  readonly build: string;
   readonly result: LoadResult;
   readonly meanBatchSize?: number;
   /** Per-request queue / compute means from the server's metrics (empty for the naive server). */
@@ -39,6 +41,9 @@ export interface RunContext {
   readonly warmupS: number;
   readonly threads: ThreadSettings;
   readonly batching: BatchingSettings;
+  /** The --baseline checkout the tensorserve rows also ran on, and the rounds of each. */
+  readonly baseline?: string;
+  readonly rounds?: number;
 }
 
 const HEADER = [
@@ -74,7 +79,9 @@ function cells(rep: SectionReport): string[][] {
 /** Issue 3's target: (c) over REST JSON ≥ 1.5× (a)'s throughput with p99 ≤ (a)'s. */
 export function verdict(rep: SectionReport): string {
   const a = rep.rows[0].result;
-  const c = rep.rows.find((r) => r.setup.startsWith('(c)') && r.protocol === 'rest-json')?.result;
+  const c = rep.rows.find(
+    (r) => r.build === '' && r.setup.startsWith('(c)') && r.protocol === 'rest-json',
+  )?.result;
   if (!c) return 'target not evaluated: no (c) REST JSON row';
   if (a.ok === 0 || c.ok === 0)
     return 'target NOT EVALUATED: (a) or (c) had no successful response in the measured interval (use a longer --duration)';
@@ -87,6 +94,34 @@ export function verdict(rep: SectionReport): string {
     `(throughput ${x.toFixed(2)}x ${thr ? '>=' : '<'} 1.5x; p99 ${c.latencyMs.p99.toFixed(2)} ms ` +
     `${p99 ? '<=' : '>'} ${a.latencyMs.p99.toFixed(2)} ms)`
   );
+}
+
+/**
+ * With a baseline build: per tensorserve setup and protocol, this build's mean req/s and mean
+ * p99 over the baseline's (means over the rounds). Empty without a baseline.
+ */
+export function baselineComparison(rep: SectionReport): string[] {
+  if (!rep.rows.some((r) => r.build === 'baseline')) return [];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const keyOf = (r: BenchRow) => `${r.setup.replace(/ \[baseline\]$/, '')}|${r.protocol}`;
+  const keys = [...new Set(rep.rows.filter((r) => r.build === 'baseline').map(keyOf))];
+  const lines: string[] = [];
+  for (const key of keys) {
+    const of = (build: string) => rep.rows.filter((r) => r.build === build && keyOf(r) === key);
+    const base = of('baseline');
+    const cur = of('');
+    if (cur.length === 0) continue;
+    const [setup, protocol] = key.split('|');
+    const t0 = mean(base.map((r) => r.result.throughput));
+    const t1 = mean(cur.map((r) => r.result.throughput));
+    const p0 = mean(base.map((r) => r.result.latencyMs.p99));
+    const p1 = mean(cur.map((r) => r.result.latencyMs.p99));
+    lines.push(
+      `${setup} ${protocol}: req/s ${t1.toFixed(1)} vs baseline ${t0.toFixed(1)} (${ratio(t1, t0)}), ` +
+        `p99 ${p1.toFixed(2)} vs ${p0.toFixed(2)} ms (${ratio(p1, p0)}); means of ${cur.length} and ${base.length} runs`,
+    );
+  }
+  return lines;
 }
 
 function ceilingLine(rep: SectionReport): string {
@@ -117,6 +152,19 @@ function notes(rep: SectionReport, ctx: RunContext): string[] {
   ];
 }
 
+const baselineHeader = (ctx: RunContext) =>
+  `this build vs baseline ${ctx.baseline ?? ''} (${ctx.rounds ?? 1} rounds, each baseline then this build):`;
+
+function baselineLines(rep: SectionReport, ctx: RunContext): string[] {
+  const lines = baselineComparison(rep);
+  return lines.length === 0 ? [] : [baselineHeader(ctx), ...lines, ''];
+}
+
+function baselineMarkdown(rep: SectionReport, ctx: RunContext): string[] {
+  const lines = baselineComparison(rep);
+  return lines.length === 0 ? [] : [baselineHeader(ctx), '', ...lines.map((l) => `- ${l}`), ''];
+}
+
 export function sectionText(rep: SectionReport, ctx: RunContext): string {
   return [
     `== ${rep.title} ==`,
@@ -125,6 +173,7 @@ export function sectionText(rep: SectionReport, ctx: RunContext): string {
     '',
     textTable(HEADER, cells(rep)),
     '',
+    ...baselineLines(rep, ctx),
     ceilingLine(rep),
     verdict(rep),
   ].join('\n');
@@ -140,6 +189,7 @@ export function sectionMarkdown(rep: SectionReport, ctx: RunContext): string {
     '',
     markdownTable(HEADER, cells(rep)),
     '',
+    ...baselineMarkdown(rep, ctx),
     `${ceilingLine(rep)}.`,
     '',
     `**${verdict(rep)}**`,

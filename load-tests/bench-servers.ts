@@ -47,7 +47,8 @@ export async function startNaive(modelFile: string, threads: ThreadSettings): Pr
 
 /**
  * Writes a tensorserve config (JSON, which is YAML) for `models` into `dir` and starts the
- * server on it. `extra` is merged into the config's top level (tenants, admin_keys, ...).
+ * server on it. `extra` is merged into the config's top level (tenants, admin_keys, ...), `modelExtra`
+ * into every model entry; `cli` runs another build's CLI (default: this build's).
  */
 export async function startTensorServeWith(
   dir: string,
@@ -56,6 +57,7 @@ export async function startTensorServeWith(
   threads: ThreadSettings,
   extra: Record<string, unknown> = {},
   modelExtra: Record<string, unknown> = {},
+  cli?: string,
 ): Promise<ServerProcess> {
   const config = {
     // poll 0: load the versions once, no background polling during the measurement
@@ -74,5 +76,5 @@ export async function startTensorServeWith(
   };
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-  return startTensorServe(file, { name });
+  return startTensorServe(file, cli === undefined ? { name } : { name, cli });
 }

@@ -123,10 +123,19 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
   };
 }
 
+/** How a tensorserve child process is started. */
+export interface TensorServeStartOptions {
+  readonly name?: string;
+  readonly nodeArgs?: readonly string[];
+  readonly cwd?: string;
+  /** The CLI script to run; defaults to TENSORSERVE_CLI (another build's, for before/after runs). */
+  readonly cli?: string;
+}
+
 /** Starts tensorserve (`cli.js --config <yaml>`) on free ports, ready when /v2/health/ready is 200. */
 export function startTensorServe(
   configPath: string,
-  opts: { name?: string; nodeArgs?: readonly string[]; cwd?: string } = {},
+  opts: TensorServeStartOptions = {},
 ): Promise<ServerProcess> {
   return startTensorServeWithArgs(['--config', configPath], opts);
 }
@@ -137,13 +146,13 @@ export function startTensorServe(
  */
 export async function startTensorServeWithArgs(
   args: readonly string[],
-  opts: { name?: string; nodeArgs?: readonly string[]; cwd?: string } = {},
+  opts: TensorServeStartOptions = {},
 ): Promise<ServerProcess> {
   const restPort = await freePort();
   const grpcPort = await freePort();
   return spawnServer({
     name: opts.name ?? 'tensorserve',
-    script: TENSORSERVE_CLI,
+    script: opts.cli ?? TENSORSERVE_CLI,
     args: [...args, '--rest_api_port', String(restPort), '--port', String(grpcPort), '--host', '127.0.0.1'],
     restPort,
     grpcPort,

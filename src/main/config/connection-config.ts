@@ -6,30 +6,16 @@
  */
 
 import { MAX_TIMER_MS } from '../net/deadline-cap.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
+import type { SchemaType } from './schema-type.js';
 
 export { MAX_TIMER_MS };
 
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
 const timerMs = { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS } as const;
 
-/** Defaults, in one place (the schema fills them in; README.md lists them). */
-export const CONNECTION_DEFAULTS = {
-  maxConnections: 10_000,
-  headerTimeoutMs: 10_000,
-  bodyTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 72_000,
-  drainIdleGraceMs: 1_000,
-  maxDeadlineMs: 600_000,
-  grpcMaxConnectionIdleMs: 300_000,
-  grpcMaxConnectionAgeMs: 1_800_000,
-  grpcMaxConnectionAgeGraceMs: 30_000,
-  grpcKeepaliveTimeMs: 60_000,
-  grpcKeepaliveTimeoutMs: 20_000,
-  grpcDrainNoticeMs: 1_000,
-  shutdownDelayMs: 5_000,
-} as const;
-
-const d = CONNECTION_DEFAULTS;
+/** The connection defaults (CONFIG_DEFAULTS.connections; the schema fills them in). */
+const d = CONFIG_DEFAULTS.connections;
 
 /** `server.connections`: transport limits of the REST front end, and the shared connection cap. */
 export const connectionsSchema = {
@@ -65,7 +51,7 @@ export const grpcConnectionSchema = {
     drain_notice_ms: { ...timerMs, default: d.grpcDrainNoticeMs },
     // The gRPC port opens the first time the server is ready, not at start (balancers without
     // active health checks, such as open-source nginx, cannot replay a gRPC call).
-    listen_when_ready: { type: 'boolean', default: false },
+    listen_when_ready: { type: 'boolean', default: d.grpcListenWhenReady },
   },
 } as const;
 
@@ -99,24 +85,11 @@ export interface ConnectionSettings {
   readonly grpc: GrpcConnectionSettings;
 }
 
-export interface RawConnections {
-  max_connections: number;
-  header_timeout_ms: number;
-  body_timeout_ms: number;
-  keep_alive_timeout_ms: number;
-  drain_idle_grace_ms: number;
-  max_deadline_ms: number;
-}
+/** `server.connections` as validated (the schema has filled in every default). */
+export type RawConnections = SchemaType<typeof connectionsSchema>;
 
-export interface RawGrpcConnections {
-  max_connection_idle_ms: number;
-  max_connection_age_ms: number;
-  max_connection_age_grace_ms: number;
-  keepalive_time_ms: number;
-  keepalive_timeout_ms: number;
-  drain_notice_ms: number;
-  listen_when_ready: boolean;
-}
+/** `server.grpc` as validated. */
+export type RawGrpcConnections = SchemaType<typeof grpcConnectionSchema>;
 
 /** Defaults for code that builds a config without the schema (tests, front ends alone). */
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
@@ -133,7 +106,7 @@ export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = {
     keepaliveTimeMs: d.grpcKeepaliveTimeMs,
     keepaliveTimeoutMs: d.grpcKeepaliveTimeoutMs,
     drainNoticeMs: d.grpcDrainNoticeMs,
-    listenWhenReady: false,
+    listenWhenReady: d.grpcListenWhenReady,
   },
 };
 

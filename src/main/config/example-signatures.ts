@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
+import type { SchemaType } from './schema-type.js';
 
 /**
  * tf.Example signatures (TF Serving's Classify and Regress) declared in a model's config,
@@ -68,14 +69,7 @@ export const exampleSignaturesSchema = {
 } as const;
 
 /** The raw (schema-validated) YAML shape of one signature. */
-export interface RawExampleSignature {
-  method: ExampleMethod;
-  inputs: Record<string, string>;
-  scores?: string;
-  classes?: string;
-  labels_file?: string;
-  values?: string;
-}
+export type RawExampleSignature = SchemaType<typeof exampleSignaturesSchema.additionalProperties>;
 
 /**
  * Builds the signatures of one model entry (`where` names it in problems, e.g.

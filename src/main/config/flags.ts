@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from './config-error.js';
+import { deepFreeze } from './deep-freeze.js';
 import {
   readBatchingParameters,
   readMonitoringConfig,
@@ -9,7 +10,7 @@ import {
 import { type FlagValue, type FlagValues, parseFlagValues } from './flag-parser.js';
 import { FLAG_TABLE } from './flag-table.js';
 import { type GpuTotalMemory, nvidiaSmiTotalMemory } from './gpu-memory.js';
-import { buildConfig, deepFreeze, loadConfigFile } from './load-config.js';
+import { buildConfig, loadConfigFile } from './load-config.js';
 import { loadModelServerConfigFile } from './model-server-config.js';
 import { LOG_LEVELS } from './schema.js';
 import type { ServerConfig } from './server-config.js';

@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { type BatchingOptions, DEFAULT_BATCHING } from '../../batching/batching-options.js';
+import type { BatchingOptions } from '../../batching/batching-options.js';
+import { batchingProblems } from '../../batching/batching-validation.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import { ConfigError, formatAjvError } from './config-error.js';
-import {
-  buildConnections,
-  type RawConnections,
-  type RawGrpcConnections,
-  resolveShutdownDelay,
-} from './connection-config.js';
+import { buildConnections, resolveShutdownDelay } from './connection-config.js';
+import { deepFreeze } from './deep-freeze.js';
 import { buildExampleSignatures } from './example-signatures.js';
 import type { ModelConfig, ResidencyConfig, VersionPolicy } from './model-config.js';
 import { checkModelTenancy } from './model-names.js';
@@ -17,20 +15,13 @@ import type { ModelDefaults, RawBatching, RawConfig, RawModel, RawPolicy } from 
 import { serverConfigSchema } from './schema.js';
 import type { DeviceConfig, ServerConfig } from './server-config.js';
 import { resolveTenancy, TENANCY_OFF, type TenancyConfig } from './tenant-config.js';
-import { DEFAULT_WARMUP, type WarmupOptions } from './warmup-options.js';
+import type { WarmupOptions } from './warmup-options.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validateSchema = ajv.compile(serverConfigSchema);
+const validateSchema = ajv.compile<RawConfig>(serverConfigSchema);
 
 /** Defaults a model takes when neither it nor `model_defaults` says otherwise. */
-export const MODEL_DEFAULTS = {
-  device: 'cpu',
-  instances: 0,
-  loadRetries: 5,
-  loadRetryIntervalMs: 60_000,
-  idleUnloadSeconds: 0,
-  coldStartTimeoutMs: 30_000,
-} as const;
+const MODEL_DEFAULTS = CONFIG_DEFAULTS.model;
 
 /** Reads, validates and freezes a YAML config file. Throws ConfigError naming every problem. */
 export function loadConfigFile(
@@ -54,7 +45,7 @@ export function loadConfigFile(
  * `source` names it in errors; relative paths resolve against `baseDir`.
  */
 export function buildConfig(raw: unknown, source: string, baseDir: string): ServerConfig {
-  const copy = structuredClone(raw ?? {}) as RawConfig;
+  const copy: unknown = structuredClone(raw ?? {});
   if (!validateSchema(copy)) {
     throw new ConfigError(source, (validateSchema.errors ?? []).map(formatAjvError));
   }
@@ -107,7 +98,10 @@ export function buildConfig(raw: unknown, source: string, baseDir: string): Serv
   return deepFreeze(config);
 }
 
-/** Resolves the tenancy keys (key references become digests); problems join the config's own. */
+/**
+ * Resolves the tenancy keys (key references become digests); problems join the config's own.
+ * The schema has validated the section's structure already (tenancySchemaProperties).
+ */
 function buildTenancy(
   raw: RawConfig,
   source: string,
@@ -134,13 +128,14 @@ function buildTenancy(
 function buildDevices(raw: RawConfig): DeviceConfig[] {
   const entries = Object.entries(raw.devices);
   if (!entries.some(([name]) => name === 'cpu')) entries.unshift(['cpu', {}]);
+  const x = CONFIG_DEFAULTS.device;
   return entries.map(([name, d]) => ({
     name,
-    workers: d.workers ?? 2,
-    intraOpThreads: d.intra_op_threads ?? 1,
-    interOpThreads: d.inter_op_threads ?? 1,
-    memoryBudgetBytes: d.memory_budget_bytes ?? 0,
-    memoryMeasurement: d.memory_measurement ?? 'runtime',
+    workers: d.workers ?? x.workers,
+    intraOpThreads: d.intra_op_threads ?? x.intraOpThreads,
+    interOpThreads: d.inter_op_threads ?? x.interOpThreads,
+    memoryBudgetBytes: d.memory_budget_bytes ?? x.memoryBudgetBytes,
+    memoryMeasurement: d.memory_measurement ?? x.memoryMeasurement,
   }));
 }
 
@@ -188,18 +183,20 @@ function buildResidency(m: RawModel, defaults: ModelDefaults): ResidencyConfig |
 
 /** A model's warmup options: its own keys, then `model_defaults`, then TF Serving's defaults. */
 function buildWarmup(m: RawModel, defaults: ModelDefaults): WarmupOptions {
-  const d = DEFAULT_WARMUP;
+  const d = CONFIG_DEFAULTS.warmup;
+  const w0 = CONFIG_DEFAULTS.declaredWarmup;
+  // TF Serving: 0 (what an unset key means) is one pass, like 1.
   const iterations = m.num_request_iterations_for_warmup ?? defaults.num_request_iterations_for_warmup ?? 0;
   const declared = m.warmup ?? defaults.warmup ?? [];
   return {
     enabled: m.enable_model_warmup ?? defaults.enable_model_warmup ?? d.enabled,
-    iterations: Math.max(1, iterations),
+    iterations: Math.max(d.iterations, iterations),
     maxRecords: m.max_warmup_records ?? defaults.max_warmup_records ?? d.maxRecords,
     timeoutMs: m.warmup_timeout_ms ?? defaults.warmup_timeout_ms ?? d.timeoutMs,
     declared: declared.map((w) => ({
-      batchSizes: w.batch_sizes ?? [1],
-      data: w.data ?? 'zero',
-      count: w.count ?? 1,
+      batchSizes: w.batch_sizes ?? w0.batchSizes,
+      data: w.data ?? w0.data,
+      count: w.count ?? w0.count,
       dims: w.dims ?? {},
     })),
   };
@@ -209,48 +206,39 @@ function buildPolicy(p: RawPolicy | undefined): VersionPolicy {
   if (p?.all) return { kind: 'all' };
   if (p?.specific)
     return { kind: 'specific', versions: [...new Set(p.specific.versions)].sort((a, b) => a - b) };
-  return { kind: 'latest', numVersions: p?.latest?.num_versions ?? 1 };
+  return { kind: 'latest', numVersions: p?.latest?.num_versions ?? MODEL_DEFAULTS.latestNumVersions };
 }
 
-/** Validates batching semantics the schema cannot express; records problems under `where`. */
+/**
+ * A model's batching options: its own keys over `model_defaults`' over CONFIG_DEFAULTS.batching.
+ * The rules across options (batchingProblems, shared with the scheduler) are recorded under
+ * `where` with the YAML key names.
+ */
 export function buildBatching(b: RawBatching, where: string, problems: string[]): BatchingOptions {
-  const d = DEFAULT_BATCHING;
+  const d = CONFIG_DEFAULTS.batching;
   const maxBatchSize = b.max_batch_size ?? d.maxBatchSize;
-  const allowed = b.allowed_batch_sizes ?? [];
-  for (let i = 1; i < allowed.length; i++) {
-    if (allowed[i] <= allowed[i - 1]) {
-      problems.push(`${where}.allowed_batch_sizes must be strictly increasing (entry ${i} is ${allowed[i]})`);
-      break;
-    }
-  }
-  const splitting = b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting;
-  const maxExec = b.max_execution_batch_size ?? maxBatchSize;
-  if (maxExec > maxBatchSize) {
-    problems.push(`${where}.max_execution_batch_size must be <= max_batch_size (${maxBatchSize})`);
-  }
-  // TF Serving: with splitting on, executed batches (hence padded sizes) stop at max_execution_batch_size.
-  const last = allowed[allowed.length - 1];
-  if (last !== undefined && splitting && last !== maxExec) {
-    problems.push(
-      `${where}.allowed_batch_sizes must end with max_execution_batch_size (${maxExec}) when enable_large_batch_splitting is on`,
-    );
-  } else if (last !== undefined && !splitting && last !== maxBatchSize) {
-    problems.push(`${where}.allowed_batch_sizes must end with max_batch_size (${maxBatchSize})`);
-  }
-  return {
+  const options: BatchingOptions = {
     maxBatchSize,
     batchTimeoutMicros: b.batch_timeout_micros ?? d.batchTimeoutMicros,
     eagerDispatch: b.eager_dispatch ?? d.eagerDispatch,
     maxEnqueuedBatches: b.max_enqueued_batches ?? d.maxEnqueuedBatches,
-    // 0 (the default) = one batch at a time per worker holding the model; the loader resolves it.
-    numBatchThreads: b.num_batch_threads ?? 0,
-    allowedBatchSizes: allowed,
+    numBatchThreads: b.num_batch_threads ?? d.numBatchThreads,
+    allowedBatchSizes: b.allowed_batch_sizes ?? d.allowedBatchSizes,
     padVariableLengthInputs: b.pad_variable_length_inputs ?? d.padVariableLengthInputs,
-    enableLargeBatchSplitting: splitting,
-    maxExecutionBatchSize: maxExec,
+    enableLargeBatchSplitting: b.enable_large_batch_splitting ?? d.enableLargeBatchSplitting,
+    // Unset: the largest batch (TF Serving's default).
+    maxExecutionBatchSize: b.max_execution_batch_size ?? maxBatchSize,
     maxQueueSize: b.max_queue_size ?? d.maxQueueSize,
     defaultQueueTimeoutMicros: b.default_queue_timeout_micros ?? d.defaultQueueTimeoutMicros,
   };
+  for (const p of batchingProblems(options, yamlKey))
+    problems.push(`${where}.${yamlKey(p.option)} ${p.message}`);
+  return options;
+}
+
+/** The YAML key of a batching option: `maxExecutionBatchSize` → `max_execution_batch_size`. */
+function yamlKey(option: keyof BatchingOptions): string {
+  return option.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 function checkModels(
@@ -278,12 +266,4 @@ function checkModels(
       }
     }
   });
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServingError } from '../../core/errors.js';
 import { ConfigError } from './config-error.js';
-import { buildModel, deepFreeze } from './load-config.js';
+import { deepFreeze } from './deep-freeze.js';
+import { buildModel } from './load-config.js';
 import type { ModelConfig } from './model-config.js';
 import {
   type ModelConfigObject,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DEFAULT_BATCHING } from '../../batching/batching-options.js';
 import { ServingError } from '../../core/errors.js';
 import { PLATFORMS, type Platform } from '../../core/platform.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import type { ModelConfig, VersionPolicy } from './model-config.js';
 
 /** `tensorflow.serving.ModelServerConfig` as proto-loader hands it over (the subset we read). */
@@ -41,11 +42,11 @@ export type ModelSettings = Pick<
 
 /** Settings used when the server gives none: CPU, default batching, TF Serving's retry defaults. */
 export const FALLBACK_MODEL_SETTINGS: ModelSettings = Object.freeze({
-  device: 'cpu',
-  instances: 0,
+  device: CONFIG_DEFAULTS.model.device,
+  instances: CONFIG_DEFAULTS.model.instances,
   batching: DEFAULT_BATCHING,
-  loadRetries: 5,
-  loadRetryIntervalMs: 60_000,
+  loadRetries: CONFIG_DEFAULTS.model.loadRetries,
+  loadRetryIntervalMs: CONFIG_DEFAULTS.model.loadRetryIntervalMs,
   tenant: undefined,
 });
 

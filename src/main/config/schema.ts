@@ -1,8 +1,10 @@
 /**
- * JSON schema of the YAML server config (snake_case keys, as in TF Serving). Defaults are
- * filled in by ajv (`useDefaults`). Semantic checks the schema cannot express live in
- * load-config.ts.
+ * JSON schema of the YAML server config (snake_case keys, as in TF Serving). The raw config
+ * types are derived from it (raw-config.ts). Defaults come from CONFIG_DEFAULTS and are filled
+ * in by ajv (`useDefaults`) where the schema names them. Semantic checks the schema cannot
+ * express live in load-config.ts (batching rules: batching-validation.ts).
  */
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 import {
   connectionsSchema,
   grpcConnectionSchema,
@@ -15,6 +17,8 @@ import { tenancySchemaProperties } from './tenant-config.js';
 /** pino's levels, for `server.log_level` and `--log_level`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const ds = CONFIG_DEFAULTS.server;
+const dl = CONFIG_DEFAULTS.limits;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
 
@@ -36,7 +40,7 @@ export const batchingSchema = {
   },
 } as const;
 
-const versionPolicySchema = {
+export const versionPolicySchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -64,7 +68,7 @@ const residencySchemaProperties = {
   cold_start_timeout_ms: positiveInt,
 } as const;
 
-const warmupDeclSchema = {
+export const warmupDeclSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -134,35 +138,39 @@ export const serverConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        host: { type: 'string', default: '0.0.0.0' },
-        rest_api_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8501 },
-        grpc_port: { type: 'integer', minimum: -1, maximum: 65535, default: 8500 },
-        file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: 1 },
-        model_config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 0 },
+        host: { type: 'string', default: ds.host },
+        rest_api_port: { type: 'integer', minimum: -1, maximum: 65535, default: ds.restApiPort },
+        grpc_port: { type: 'integer', minimum: -1, maximum: 65535, default: ds.grpcPort },
+        file_system_poll_wait_seconds: { type: 'number', minimum: 0, default: ds.fileSystemPollWaitSeconds },
+        model_config_file_poll_wait_seconds: {
+          type: 'number',
+          minimum: 0,
+          default: ds.modelConfigFilePollWaitSeconds,
+        },
         // How often the YAML config itself is re-read (hot reload; 0 = only on SIGHUP).
-        config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: 5 },
-        default_request_timeout_ms: { ...nonNegativeInt, default: 0 },
+        config_file_poll_wait_seconds: { type: 'number', minimum: 0, default: ds.configFilePollWaitSeconds },
+        default_request_timeout_ms: { ...nonNegativeInt, default: ds.defaultRequestTimeoutMs },
         // Upper bound from SIGTERM/SIGINT to exit, the shutdown delay included.
-        drain_timeout_ms: { ...nonNegativeInt, maximum: MAX_TIMER_MS, default: 30000 },
+        drain_timeout_ms: { ...nonNegativeInt, maximum: MAX_TIMER_MS, default: ds.drainTimeoutMs },
         // Readiness is false but requests are still accepted for this long after the signal.
         shutdown_delay_ms: shutdownDelaySchema,
         connections: connectionsSchema,
         grpc: grpcConnectionSchema,
-        log_level: { enum: LOG_LEVELS, default: 'info' },
+        log_level: { enum: LOG_LEVELS, default: ds.logLevel },
         // Fraction of successful requests that get an access log line; failed ones (HTTP
         // status >= 400, gRPC status not OK) always do. 0.01 keeps busy servers' logs small.
-        access_log_sample_rate: { type: 'number', minimum: 0, maximum: 1, default: 0.01 },
+        access_log_sample_rate: { type: 'number', minimum: 0, maximum: 1, default: ds.accessLogSampleRate },
         limits: {
           type: 'object',
           additionalProperties: false,
           default: {},
           properties: {
-            max_body_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
-            max_json_depth: { ...positiveInt, default: 64 },
-            max_tensor_elements: { ...positiveInt, default: 16 * 1024 * 1024 },
-            max_grpc_message_bytes: { ...positiveInt, default: 64 * 1024 * 1024 },
+            max_body_bytes: { ...positiveInt, default: dl.maxBodyBytes },
+            max_json_depth: { ...positiveInt, default: dl.maxJsonDepth },
+            max_tensor_elements: { ...positiveInt, default: dl.maxTensorElements },
+            max_grpc_message_bytes: { ...positiveInt, default: dl.maxGrpcMessageBytes },
             // Server-wide bound on requests waiting to run (0 = none); over it → 503 / UNAVAILABLE.
-            max_queued_requests: { ...nonNegativeInt, default: 0 },
+            max_queued_requests: { ...nonNegativeInt, default: dl.maxQueuedRequests },
           },
         },
         prometheus: {
@@ -170,8 +178,8 @@ export const serverConfigSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            enable: { type: 'boolean', default: true },
-            path: { type: 'string', pattern: '^/', default: '/monitoring/prometheus/metrics' },
+            enable: { type: 'boolean', default: CONFIG_DEFAULTS.prometheus.enable },
+            path: { type: 'string', pattern: '^/', default: CONFIG_DEFAULTS.prometheus.path },
           },
         },
         tls: {
@@ -182,7 +190,7 @@ export const serverConfigSchema = {
             cert: { type: 'string', minLength: 1 },
             key: { type: 'string', minLength: 1 },
             ca: { type: 'string', minLength: 1 },
-            require_client_cert: { type: 'boolean', default: false },
+            require_client_cert: { type: 'boolean', default: CONFIG_DEFAULTS.tls.requireClientCert },
           },
         },
       },

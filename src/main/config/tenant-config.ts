@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
-import { ConfigError, formatAjvError } from './config-error.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
+import { ConfigError } from './config-error.js';
+import { deepFreeze } from './deep-freeze.js';
+import type { SchemaType } from './schema-type.js';
 
 /*
  * The tenancy part of the YAML config, e.g.
@@ -28,34 +30,6 @@ import { ConfigError, formatAjvError } from './config-error.js';
  * Env and file keys are read at start-up and again on every config reload (key rotation), hashed,
  * and only the digest is kept.
  */
-
-/** One `api_keys` / `admin_keys` entry as written in YAML. */
-export type RawKeyRef = { sha256: string } | { env: string } | { file: string };
-
-export interface RawTenantQuotas {
-  requests_per_second?: number;
-  burst?: number;
-  max_queued?: number;
-  max_in_flight?: number;
-  max_memory_bytes?: number;
-}
-
-export interface RawTenant {
-  id: string;
-  api_keys?: RawKeyRef[];
-  client_cert_subjects?: string[];
-  weight?: number;
-  shared_models?: string[];
-  quotas?: RawTenantQuotas;
-}
-
-/** The config keys this module owns (top level of the server config). */
-export interface RawTenancySection {
-  tenants?: unknown;
-  admin_keys?: unknown;
-  admin_client_cert_subjects?: unknown;
-  metrics_keys?: unknown;
-}
 
 /** Quotas of one tenant; 0 means unlimited everywhere. */
 export interface TenantQuotas {
@@ -145,10 +119,16 @@ export const tenancySchemaProperties = {
   metrics_keys: keyRefList,
 } as const;
 
-const validateSection = new Ajv({ allErrors: true, strict: false }).compile({
-  type: 'object',
-  properties: tenancySchemaProperties,
-});
+/** One tenant entry as the schema validated it. Key references are `unknown` until resolved. */
+export type RawTenant = SchemaType<typeof tenantSchema>;
+
+/**
+ * The config keys this module owns (top level of the server config), as the config schema
+ * validated them; a key left out is empty.
+ */
+export type RawTenancySection = Partial<
+  SchemaType<{ readonly type: 'object'; readonly properties: typeof tenancySchemaProperties }>
+>;
 
 export interface ResolveOptions {
   /** Where `env` keys are read; defaults to process.env. */
@@ -167,26 +147,21 @@ export function sha256Hex(key: string): string {
 }
 
 /**
- * Validates the tenancy keys of a raw config and resolves every key reference to its digest.
- * Called once at start-up (and on config reload) by the config loader. Throws ConfigError
- * naming every problem; messages name env variables and files, never key values.
+ * Resolves every key reference of the tenancy keys to its digest and checks what the schema
+ * cannot (key references, unique identities, quota combinations). The structure was
+ * validated with the rest of the config (tenancySchemaProperties are part of the config
+ * schema); this does not validate it again. Called once at start-up (and on config reload)
+ * by the config loader. Throws ConfigError naming every problem; messages name env
+ * variables and files, never key values.
  */
 export function resolveTenancy(raw: RawTenancySection, options: ResolveOptions = {}): TenancyConfig {
   const source = options.source ?? 'tenancy';
-  const section = {
-    tenants: raw.tenants ?? [],
-    admin_keys: raw.admin_keys ?? [],
-    admin_client_cert_subjects: raw.admin_client_cert_subjects ?? [],
-    metrics_keys: raw.metrics_keys ?? [],
-  };
-  if (!validateSection(section))
-    throw new ConfigError(source, (validateSection.errors ?? []).map(formatAjvError));
-  const tenants = section.tenants as RawTenant[];
+  const tenants = raw.tenants ?? [];
   const problems: string[] = [];
   const resolver = new KeyResolver(options, problems);
-  const adminKeyDigests = resolver.resolveAll(section.admin_keys as unknown[], 'admin_keys');
-  const adminCertSubjects = [...(section.admin_client_cert_subjects as string[])];
-  const metricsKeyDigests = resolver.resolveAll(section.metrics_keys as unknown[], 'metrics_keys');
+  const adminKeyDigests = resolver.resolveAll(raw.admin_keys ?? [], 'admin_keys');
+  const adminCertSubjects = [...(raw.admin_client_cert_subjects ?? [])];
+  const metricsKeyDigests = resolver.resolveAll(raw.metrics_keys ?? [], 'metrics_keys');
   const resolved = tenants.map((t, i) => resolveTenant(t, `tenants[${i}]`, resolver, problems));
   if (
     tenants.length === 0 &&
@@ -223,7 +198,8 @@ function resolveTenant(t: RawTenant, where: string, resolver: KeyResolver, probl
     );
   }
   const q = t.quotas ?? {};
-  const requestsPerSecond = q.requests_per_second ?? 0;
+  const d = CONFIG_DEFAULTS.tenant;
+  const requestsPerSecond = q.requests_per_second ?? d.requestsPerSecond;
   const burst = q.burst ?? (requestsPerSecond > 0 ? Math.max(1, Math.ceil(requestsPerSecond)) : 0);
   if (requestsPerSecond > 0 && burst < 1)
     problems.push(`${where}.quotas.burst must be >= 1 when requests_per_second is set`);
@@ -234,14 +210,14 @@ function resolveTenant(t: RawTenant, where: string, resolver: KeyResolver, probl
     id: t.id,
     apiKeyDigests,
     clientCertSubjects,
-    weight: t.weight ?? 1,
+    weight: t.weight ?? d.weight,
     sharedModels: [...new Set(t.shared_models ?? [])],
     quotas: {
       requestsPerSecond,
       burst,
-      maxQueued: q.max_queued ?? 0,
-      maxInFlight: q.max_in_flight ?? 0,
-      maxMemoryBytes: q.max_memory_bytes ?? 0,
+      maxQueued: q.max_queued ?? d.maxQueued,
+      maxInFlight: q.max_in_flight ?? d.maxInFlight,
+      maxMemoryBytes: q.max_memory_bytes ?? d.maxMemoryBytes,
     },
   };
 }
@@ -339,12 +315,4 @@ function checkUnique(
       cnOwner.set(cn, t.id);
     }
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
 }

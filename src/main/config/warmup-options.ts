@@ -1,3 +1,5 @@
+import { CONFIG_DEFAULTS } from './config-defaults.js';
+
 /** What one declared warmup entry fills its inputs with. */
 export type WarmupData = 'zero' | 'random';
 
@@ -32,12 +34,9 @@ export interface WarmupOptions {
   readonly declared: readonly DeclaredWarmup[];
 }
 
-/** TF Serving's defaults: warmup on, one pass, at most 1000 records. */
+/** TF Serving's defaults (CONFIG_DEFAULTS.warmup): warmup on, one pass, at most 1000 records. */
 export const DEFAULT_WARMUP: WarmupOptions = Object.freeze({
-  enabled: true,
-  iterations: 1,
-  maxRecords: 1000,
-  timeoutMs: 300_000,
+  ...CONFIG_DEFAULTS.warmup,
   declared: Object.freeze([]) as readonly DeclaredWarmup[],
 });
 

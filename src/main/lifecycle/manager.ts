@@ -30,9 +30,10 @@ export interface ServableManagerOptions {
 }
 
 /**
- * TF Serving's AspiredVersionsManager plus ServerCore's model-list handling. Owned by the
- * server. Per model it reconciles the versions wanted (source + version policy) with the
- * versions held, applying transition-policy actions, again after every state change; it
+ * TF Serving's AspiredVersionsManager, realizing the model list ServerCore (server-core.ts)
+ * gives it: ServerCore owns the list and every reload path, the manager what is served.
+ * Per model it reconciles the versions wanted (source + version policy) with the versions
+ * held, applying transition-policy actions, again after every state change; it
  * hands out ref-counted ServableHandles and unloads a version only once all its handles
  * are released (in-flight requests drain).
  *
@@ -262,6 +263,11 @@ export class ServableManager {
    * True when `name` loads on demand and the selector names a wanted version: a request would
    * load it (also after a failed load, which the next request tries again). Never throws.
    */
+  /** True when `name` is configured `load_on_demand` (see ServableSource.loadsOnDemand). */
+  loadsOnDemand(name: string): boolean {
+    return this.models.get(name)?.loadsOnDemand === true;
+  }
+
   loadableOnDemand(name: string, selector: VersionSelector): boolean {
     const model = this.models.get(name);
     if (model === undefined || !model.loadsOnDemand) return false;

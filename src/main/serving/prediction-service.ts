@@ -38,6 +38,12 @@ export interface ServableSource {
     selector: VersionSelector,
     bounds: { deadline?: number; signal?: AbortSignal },
   ): Promise<ServableHandle>;
+  /**
+   * True when `name` loads on demand, so a request may have to wait for a load
+   * (acquireResident); false lets the service acquire synchronously, without a promise per
+   * request. Absent: every model is treated as possibly on demand.
+   */
+  loadsOnDemand?(name: string): boolean;
   /** Signature of a non-resident on-demand version read from its file, if its runtime allows. */
   offlineSignature?(
     name: string,
@@ -147,7 +153,11 @@ export class PredictionService implements InferenceCore {
       internal = this.opts.namespace.resolve(call.caller, call.model);
       ticket = this.opts.admission?.admit(tenant, call.arrival);
       const signatureName = call.signatureName || DEFAULT_SIGNATURE_NAME;
-      const handle = await this.acquireResident(call, internal);
+      // Most models are always resident: acquire them synchronously (no promise per request).
+      const handle =
+        this.opts.servables.loadsOnDemand?.(internal) === false
+          ? this.acquire(call.model, internal, call.selector)
+          : await this.acquireResident(call, internal);
       try {
         version = handle.version;
         runtime = handle.platform;

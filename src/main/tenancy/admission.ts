@@ -33,7 +33,6 @@ export interface TenantUsage {
 interface TenantState {
   readonly id: string;
   maxQueued: number;
-  maxInFlight: number;
   bucket: TokenBucket | undefined;
   queued: number;
   inFlight: number;
@@ -67,8 +66,8 @@ export interface ArrivalPass {
  * again (they may have changed while the body was read) but takes no second token; when it
  * refuses there, it gives the pass's token back, as `admit` alone spends none for those refusals.
  *
- * `max_in_flight` is not checked at admission: the dispatcher asks `canStart(tenant)` before
- * starting a tenant's next request and leaves the rest queued (counted against `max_queued`).
+ * `max_in_flight` is not checked here: the prediction service's InFlightGate (in-flight-gate.ts)
+ * holds a tenant's requests over it back, still queued (counted against `max_queued`).
  */
 export class AdmissionController {
   private readonly tenants = new Map<string, TenantState>();
@@ -87,12 +86,12 @@ export class AdmissionController {
     if (!Number.isInteger(this.maxQueuedTotal) || this.maxQueuedTotal < 0) {
       throw new RangeError('options.maxQueuedTotal must be a non-negative integer');
     }
-    this.tenants.set('', newState('', 0, 0, undefined));
+    this.tenants.set('', newState('', 0, undefined));
     for (const t of tenants) {
       const q = t.quotas;
       const bucket =
         q.requestsPerSecond > 0 ? new TokenBucket(q.requestsPerSecond, q.burst, clock) : undefined;
-      this.tenants.set(t.id, newState(t.id, q.maxQueued, q.maxInFlight, bucket));
+      this.tenants.set(t.id, newState(t.id, q.maxQueued, bucket));
     }
   }
 
@@ -107,10 +106,9 @@ export class AdmissionController {
     for (const id of [...this.tenants.keys()]) if (id !== '' && !ids.has(id)) this.tenants.delete(id);
     for (const t of tenants) {
       const q = t.quotas;
-      const s = this.tenants.get(t.id) ?? newState(t.id, 0, 0, undefined);
+      const s = this.tenants.get(t.id) ?? newState(t.id, 0, undefined);
       this.tenants.set(t.id, s);
       s.maxQueued = q.maxQueued;
-      s.maxInFlight = q.maxInFlight;
       const same =
         s.bucket !== undefined &&
         s.bucket.ratePerSecond === q.requestsPerSecond &&
@@ -171,12 +169,6 @@ export class AdmissionController {
     const pass = new Pass(tenant, s.bucket);
     this.issued.add(pass);
     return pass;
-  }
-
-  /** Whether the dispatcher may start another request of `tenant` under its `max_in_flight`. */
-  canStart(tenant: string | undefined): boolean {
-    const s = this.tenants.get(tenant ?? '');
-    return s === undefined || s.maxInFlight === 0 || s.inFlight < s.maxInFlight;
   }
 
   /** Current counters of one tenant, for stats and tests. */
@@ -267,13 +259,8 @@ class Pass implements ArrivalPass {
   ) {}
 }
 
-function newState(
-  id: string,
-  maxQueued: number,
-  maxInFlight: number,
-  bucket: TokenBucket | undefined,
-): TenantState {
-  return { id, maxQueued, maxInFlight, bucket, queued: 0, inFlight: 0 };
+function newState(id: string, maxQueued: number, bucket: TokenBucket | undefined): TenantState {
+  return { id, maxQueued, bucket, queued: 0, inFlight: 0 };
 }
 
 function usageOf(s: TenantState): TenantUsage {

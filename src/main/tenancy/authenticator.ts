@@ -40,6 +40,9 @@ const BEARER = /^bearer[ \t]+(.+)$/i;
  * matches nothing, `Client certificate is not authorized` for an unmapped certificate CN.
  * Messages never contain the key.
  */
+/** What admitted a metrics scrape: tenancy off, a `metrics_keys` key, or an admin credential. */
+export type ScrapeGrant = 'open' | 'metrics-key' | 'admin';
+
 export class Authenticator {
   private readonly entries: readonly { digest: Buffer; identity: CallerIdentity }[];
   private readonly byCertCN: ReadonlyMap<string, CallerIdentity>;
@@ -88,19 +91,20 @@ export class Authenticator {
    * Admits a scrape of the metrics endpoints, which name every tenant's models: open when
    * tenancy is off; else a `metrics_keys` key or an admin credential. Throws ServingError
    * UNAUTHENTICATED (as `authenticate`) for missing or unknown credentials, PERMISSION_DENIED
-   * (HTTP 403) for a tenant.
+   * (HTTP 403) for a tenant. Returns what admitted the scrape.
    */
-  authorizeScrape(credentials: Credentials): void {
-    if (!this.tenancy.enabled) return;
+  authorizeScrape(credentials: Credentials): ScrapeGrant {
+    if (!this.tenancy.enabled) return 'open';
     const key = presentedKey(credentials);
     if (key) {
       const digest = createHash('sha256').update(key, 'utf8').digest();
       let scrape = false;
       for (const d of this.metricsDigests) if (timingSafeEqual(digest, d)) scrape = true;
-      if (scrape) return;
+      if (scrape) return 'metrics-key';
     }
     if (!this.authenticate(credentials).admin)
       throw new ServingError('PERMISSION_DENIED', 'The metrics endpoints need an admin or metrics key');
+    return 'admin';
   }
 
   /** Compares against every digest without stopping early, so timing reveals nothing. */

@@ -75,7 +75,7 @@ describe('BatchScheduler batch formation', () => {
   });
 
   it('closes a full batch without waiting', async () => {
-    const { exec, enqueue } = setup({ maxBatchSize: 4, batchTimeoutMicros: 1e6 });
+    const { exec, enqueue } = setup({ maxBatchSize: 4, maxExecutionBatchSize: 4, batchTimeoutMicros: 1e6 });
     for (let i = 0; i < 4; i++) void enqueue();
     await flush();
     assert.equal(exec.batches.length, 1);

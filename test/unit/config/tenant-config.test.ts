@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { ConfigError } from '../../../src/main/config/config-error.js';
+import { buildConfig } from '../../../src/main/config/load-config.js';
 import {
   type RawTenancySection,
   resolveTenancy,
@@ -13,6 +14,17 @@ import {
 } from '../../../src/main/config/tenant-config.js';
 
 const DIGEST = sha256Hex('from-config');
+
+/** The problems a whole config (here only its tenancy keys) is rejected with. */
+function configProblems(raw: Record<string, unknown>): readonly string[] {
+  try {
+    buildConfig(raw, 'test', '/b');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
 
 /** The problems a config is rejected with. */
 function problems(raw: RawTenancySection, options = {}): readonly string[] {
@@ -159,9 +171,12 @@ describe('resolveTenancy', () => {
     assert.match(problems({ admin_keys: [{ sha256: DIGEST }] })[0], /need a tenants section/);
   });
 
-  it('validates the structure with the schema', () => {
-    const p = problems({
-      tenants: [{ id: 'a/b', wieght: 2 } as never, { id: 'x', quotas: { max_queued: -1 } }],
+  it('validates the structure with the config schema, once, before resolving', () => {
+    const p = configProblems({
+      tenants: [
+        { id: 'a/b', wieght: 2 },
+        { id: 'x', quotas: { max_queued: -1 } },
+      ],
     });
     assert.deepEqual(p, [
       "tenants[0] has unknown key 'wieght'",

@@ -5,9 +5,11 @@ import {
   codeOfGrpc,
   ERROR_CODES,
   type ErrorCode,
+  errorMessage,
   grpcCodeOf,
   httpStatusOf,
   INTERNAL_MESSAGE,
+  isServingErrorLike,
   MAX_CLIENT_MESSAGE,
   ServingError,
 } from '../../../src/core/errors.js';
@@ -27,6 +29,51 @@ describe('ServingError', () => {
     assert.equal(plain.message, 'busy');
   });
 
+  it('keeps code, retry hint and the permanent mark, and the code table, on the error', () => {
+    const e = new ServingError('RESOURCE_EXHAUSTED', 'full', { retryAfterSeconds: 3, permanent: true });
+    assert.equal(e.name, 'ServingError');
+    assert.ok(e instanceof Error);
+    assert.equal(e.httpStatus, 429);
+    assert.equal(e.grpcCode, 8);
+    assert.equal(e.retryAfterSeconds, 3);
+    assert.equal(e.permanent, true);
+    const plain = new ServingError('NOT_FOUND', 'gone');
+    assert.equal(plain.permanent, false);
+    assert.equal(plain.retryAfterSeconds, undefined);
+    assert.equal(plain.cause, undefined);
+  });
+
+  it('does not truncate a message of exactly MAX_CLIENT_MESSAGE characters', () => {
+    const text = 'y'.repeat(MAX_CLIENT_MESSAGE);
+    assert.equal(new ServingError('INVALID_ARGUMENT', text).message, text);
+  });
+
+  it('from() keeps the permanent mark of a plain error object from a worker, and only a true one', () => {
+    const permanent = ServingError.from({ code: 'RESOURCE_EXHAUSTED', message: 'budget', permanent: true });
+    assert.equal(permanent.permanent, true);
+    assert.equal(
+      ServingError.from({ code: 'RESOURCE_EXHAUSTED', message: 'b', permanent: 'yes' }).permanent,
+      false,
+    );
+    const cause = { code: 'UNAVAILABLE', message: 'busy' };
+    assert.equal(ServingError.from(cause).cause, cause);
+  });
+
+  it('from() turns objects that only look like errors into INTERNAL', () => {
+    for (const v of [
+      { code: 'NOPE', message: 'x' },
+      { code: 'NOT_FOUND' },
+      { code: 5, message: 'x' },
+      null,
+      42,
+    ]) {
+      const e = ServingError.from(v);
+      assert.equal(e.code, 'INTERNAL', JSON.stringify(v));
+      assert.equal(e.message, INTERNAL_MESSAGE);
+      assert.equal(e.cause, v);
+    }
+  });
+
   it('from() turns anything else into INTERNAL with a generic message, the original as cause', () => {
     const raw = new Error('/srv/secret.cc:12 exploded');
     const e = ServingError.from(raw);
@@ -34,6 +81,24 @@ describe('ServingError', () => {
     assert.equal(e.message, INTERNAL_MESSAGE);
     assert.equal(e.cause, raw);
     assert.equal(ServingError.from('a string').message, INTERNAL_MESSAGE);
+  });
+});
+
+describe('isServingErrorLike and errorMessage', () => {
+  it('recognizes only objects with a known code and a string message', () => {
+    assert.equal(isServingErrorLike({ code: 'INTERNAL', message: '' }), true);
+    assert.equal(isServingErrorLike(new ServingError('ABORTED', 'a')), true);
+    assert.equal(isServingErrorLike({ code: 'internal', message: 'x' }), false);
+    assert.equal(isServingErrorLike({ code: 'INTERNAL', message: 1 }), false);
+    assert.equal(isServingErrorLike(Object.assign(new Error('x'), { code: 'ENOENT' })), false);
+    assert.equal(isServingErrorLike(undefined), false);
+  });
+
+  it('errorMessage reads an Error message and stringifies anything else', () => {
+    assert.equal(errorMessage(new TypeError('bad')), 'bad');
+    assert.equal(errorMessage('text'), 'text');
+    assert.equal(errorMessage(7), '7');
+    assert.equal(errorMessage(undefined), 'undefined');
   });
 });
 
@@ -66,6 +131,21 @@ describe('clientError', () => {
     assert.equal(direct.internal, raw);
   });
 
+  it('keeps the retry hint of a client-facing error object from a worker', () => {
+    const c = clientError({ code: 'UNAVAILABLE', message: 'Server is draining' }, 'r6');
+    assert.equal(c.error.code, 'UNAVAILABLE');
+    assert.equal(c.error.message, 'Server is draining');
+    assert.equal(c.internal, undefined);
+  });
+
+  it('hides a thrown non-Error value too', () => {
+    const c = clientError('raw string from a bug', 'r7');
+    assert.equal(c.error.code, 'INTERNAL');
+    assert.equal(c.error.message, 'Internal error (request id r7)');
+    assert.equal(c.internal, 'raw string from a bug');
+    assert.equal(c.error.cause, 'raw string from a bug');
+  });
+
   it('hides an internal error object that crossed from a worker', () => {
     const c = clientError({ code: 'INTERNAL', message: 'native detail' }, 'r5');
     assert.equal(c.error.message, 'Internal error (request id r5)');
@@ -82,6 +162,12 @@ describe('the error code table', () => {
       const http = httpStatusOf(code);
       assert.ok(code === 'OK' ? http === 200 : http >= 400 && http < 600, `${code} → ${http}`);
     }
+  });
+
+  it('maps a gRPC status number outside the table to UNKNOWN', () => {
+    assert.equal(codeOfGrpc(17), 'UNKNOWN');
+    assert.equal(codeOfGrpc(-1), 'UNKNOWN');
+    assert.equal(codeOfGrpc(14), 'UNAVAILABLE');
   });
 });
 

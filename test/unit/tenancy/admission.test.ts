@@ -37,12 +37,15 @@ describe('AdmissionController', () => {
     a.admit('acme').done();
     a.admit('acme').done();
     assert.throws(() => a.admit('acme'), servingError('RESOURCE_EXHAUSTED', 1));
-    try {
-      a.admit('acme');
-    } catch (err) {
-      assert.equal((err as ServingError).httpStatus, 429);
-      assert.match((err as ServingError).message, /rate quota/);
-    }
+    assert.throws(
+      () => a.admit('acme'),
+      (err: unknown) => {
+        assert.ok(err instanceof ServingError);
+        assert.equal(err.httpStatus, 429);
+        assert.match(err.message, /rate quota/);
+        return true;
+      },
+    );
     // Another tenant is unaffected.
     for (let i = 0; i < 10; i++) a.admit('beta').done();
     t += 1000;
@@ -70,18 +73,20 @@ describe('AdmissionController', () => {
     assert.equal(a.usage('acme')?.inFlight, 0);
   });
 
-  it('tracks in-flight against max_in_flight through canStart', () => {
+  it('counts a ticket queued until started() and in flight until done()', () => {
     const a = new AdmissionController([tenant('acme', { maxInFlight: 1 })]);
     const t1 = a.admit('acme');
     const t2 = a.admit('acme');
-    assert.equal(a.canStart('acme'), true);
+    const counts = () => ({ queued: a.usage('acme')?.queued, inFlight: a.usage('acme')?.inFlight });
+    assert.deepEqual(counts(), { queued: 2, inFlight: 0 });
     t1.started();
-    assert.equal(a.canStart('acme'), false);
+    assert.deepEqual(counts(), { queued: 1, inFlight: 1 });
     t1.done();
-    assert.equal(a.canStart('acme'), true);
+    assert.deepEqual(counts(), { queued: 1, inFlight: 0 });
     t2.started();
-    assert.equal(a.canStart('acme'), false);
+    assert.deepEqual(counts(), { queued: 0, inFlight: 1 });
     t2.done();
+    assert.deepEqual(counts(), { queued: 0, inFlight: 0 });
   });
 
   it('ignores repeated started() and done()', () => {

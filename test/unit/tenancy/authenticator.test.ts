@@ -117,12 +117,15 @@ describe('Authenticator.authorizeScrape', () => {
   const code = (c: string) => (err: unknown) => err instanceof ServingError && err.code === c;
 
   it('is open when tenancy is off', () => {
-    new Authenticator(TENANCY_OFF).authorizeScrape({});
+    const open = new Authenticator(TENANCY_OFF);
+    assert.equal(open.authorizeScrape({}), 'open');
+    assert.equal(open.authorizeScrape({ apiKey: 'anything' }), 'open');
   });
 
   it('admits the admin and a metrics key, refuses a tenant (403) and no or a wrong key (401)', () => {
-    withScrape.authorizeScrape({ authorization: `Bearer ${ADMIN_KEY}` });
-    withScrape.authorizeScrape({ apiKey: SCRAPE_KEY });
+    assert.equal(withScrape.authorizeScrape({ authorization: `Bearer ${ADMIN_KEY}` }), 'admin');
+    assert.equal(withScrape.authorizeScrape({ apiKey: SCRAPE_KEY }), 'metrics-key');
+    assert.equal(withScrape.authorizeScrape({ authorization: `Bearer ${SCRAPE_KEY}` }), 'metrics-key');
     assert.throws(() => withScrape.authorizeScrape({ apiKey: ACME_KEY }), code('PERMISSION_DENIED'));
     assert.throws(() => withScrape.authorizeScrape({}), code('UNAUTHENTICATED'));
     assert.throws(() => withScrape.authorizeScrape({ apiKey: 'nope' }), code('UNAUTHENTICATED'));

@@ -32,7 +32,12 @@ describe('MemoryBudget', () => {
     );
     assert.equal(b.get('beta/fraud:1'), undefined);
     assert.equal(b.get('mnist:1')?.chargedBytes, 700);
-    b.reserve({ device: 'cpu', tenant: 'beta', bytes: 300, key: 'beta/fraud:1' }); // exactly full is fine
+    // Exactly full is fine.
+    assert.equal(
+      b.reserve({ device: 'cpu', tenant: 'beta', bytes: 300, key: 'beta/fraud:1' }).chargedBytes,
+      300,
+    );
+    assert.equal(b.snapshot().devices.find((d) => d.name === 'cpu')?.usedBytes, 1000);
   });
 
   it('rejects a load over the tenant budget, across devices', () => {
@@ -45,13 +50,50 @@ describe('MemoryBudget', () => {
       ),
     );
     // Other tenants and shared models are not charged to acme.
-    b.reserve({ device: 'cpu', tenant: 'beta', bytes: 900, key: 'beta/x:1' });
+    assert.equal(b.reserve({ device: 'cpu', tenant: 'beta', bytes: 900, key: 'beta/x:1' }).chargedBytes, 900);
+    const tenants = b.snapshot().tenants;
+    assert.equal(tenants.find((t) => t.name === 'acme')?.usedBytes, 450);
+    assert.equal(tenants.find((t) => t.name === 'beta')?.usedBytes, 900);
   });
 
   it('treats 0 and unlisted budgets as unlimited', () => {
     const b = budget();
     b.reserve({ device: 'cuda:0', tenant: 'beta', bytes: 1e12, key: 'a' });
+    b.reserve({ device: 'cuda:0', tenant: 'beta', bytes: 1e12, key: 'c' });
     b.reserve({ device: 'cuda:1', tenant: 'unlisted', bytes: 1e12, key: 'b' });
+    const snap = b.snapshot();
+    assert.deepEqual(
+      snap.reservations.map((r) => [r.key, r.chargedBytes]),
+      [
+        ['a', 1e12],
+        ['c', 1e12],
+        ['b', 1e12],
+      ],
+    );
+    assert.deepEqual(
+      snap.devices.find((d) => d.name === 'cuda:0'),
+      {
+        name: 'cuda:0',
+        budgetBytes: 0,
+        usedBytes: 2e12,
+      },
+    );
+    assert.deepEqual(
+      snap.devices.find((d) => d.name === 'cuda:1'),
+      {
+        name: 'cuda:1',
+        budgetBytes: 0,
+        usedBytes: 1e12,
+      },
+    );
+    assert.deepEqual(
+      snap.tenants.find((t) => t.name === 'unlisted'),
+      {
+        name: 'unlisted',
+        budgetBytes: 0,
+        usedBytes: 1e12,
+      },
+    );
   });
 
   it('frees memory on release, and release is repeatable', () => {
@@ -63,7 +105,11 @@ describe('MemoryBudget', () => {
     );
     assert.equal(b.release('acme/fraud:1'), true);
     assert.equal(b.release('acme/fraud:1'), false);
-    b.reserve({ device: 'cpu', tenant: 'acme', bytes: 500, key: 'acme/fraud:2' });
+    assert.equal(b.get('acme/fraud:1'), undefined);
+    assert.equal(
+      b.reserve({ device: 'cpu', tenant: 'acme', bytes: 500, key: 'acme/fraud:2' }).chargedBytes,
+      500,
+    );
   });
 
   it('charges the measured size once adjusted', () => {
