@@ -5,13 +5,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../src/main/metrics/metric-families.js';
 import { TIMEOUT_HEADER } from '../../src/main/rest/rest-context.js';
-import { FAKE_RUN } from '../fixtures/fake-runtime.js';
+import { FAKE_RUN, releaseHeld } from '../fixtures/fake-runtime.js';
 import { startTestServer, type TestServer } from '../fixtures/test-server.js';
 
 /**
  * Batch fault isolation through the real server: one worker running the fake runtime, which
  * fails a whole batch when any of its rows is marked FAIL_ROW (as an out-of-range index fails
- * an ONNX Gather for the whole batch). A sleeping request holds the worker while good requests
+ * an ONNX Gather for the whole batch). A held request keeps the worker busy while good requests
  * and one marked request queue behind it, so they share one batch.
  */
 
@@ -41,6 +41,7 @@ interface Reply {
 
 describe('batch fault isolation through the server', () => {
   let ts: TestServer;
+  const base = fakeModelBase();
 
   before(async () => {
     ts = await startTestServer(
@@ -49,7 +50,7 @@ describe('batch fault isolation through the server', () => {
         models: [
           {
             name: 'f',
-            base_path: fakeModelBase(),
+            base_path: base,
             platform: 'onnx',
             batching: { max_batch_size: 16, batch_timeout_micros: 0 },
           },
@@ -83,13 +84,14 @@ describe('batch fault isolation through the server', () => {
   }
 
   it('fails only the marked request of a batch; the others sharing it are answered', async () => {
-    const held = post([FAKE_RUN.SLEEP, 300]);
+    const held = post([FAKE_RUN.HOLD, 0]);
     await until('the holding request runs', () => running() === 1 && pending() === 0);
     const replies: Promise<Reply>[] = [];
     for (let i = 0; i < 7; i++) {
       replies.push(post(i === 4 ? [FAKE_RUN.FAIL_ROW, 0] : [i, i]));
       await until(`request ${i} is queued`, () => pending() === i + 1);
     }
+    releaseHeld(path.join(base, '1'));
     assert.equal((await held).status, 200);
     const answered = await Promise.all(replies);
     assert.deepEqual(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../src/main/metrics/metric-families.js';
 import { TIMEOUT_HEADER } from '../../src/main/rest/rest-context.js';
-import { FAKE_RUN } from '../fixtures/fake-runtime.js';
+import { FAKE_RUN, releaseHeld } from '../fixtures/fake-runtime.js';
 import { postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 import { parseExposition, value } from '../unit/metrics/exposition.js';
 
@@ -29,9 +29,9 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 
 describe('Regress batches with Predict traffic', () => {
   let ts: TestServer;
+  const base = mkdtempSync(path.join(tmpdir(), 'ts-classify-batching-'));
 
   before(async () => {
-    const base = mkdtempSync(path.join(tmpdir(), 'ts-classify-batching-'));
     mkdirSync(path.join(base, '1'));
     writeFileSync(path.join(base, '1', 'fake.json'), '{}');
     writeFileSync(path.join(base, '1', 'model.onnx'), 'fake');
@@ -69,7 +69,7 @@ describe('Regress batches with Predict traffic', () => {
     const pending = () => ts.server.scheduler.pending();
     const running = () => ts.server.pools.get('cpu')!.stats().running;
     const before = await batchSizes();
-    const held = postJson(`${ts.restUrl}/v1/models/f:predict`, { instances: [[FAKE_RUN.SLEEP, 300]] }, LONG);
+    const held = postJson(`${ts.restUrl}/v1/models/f:predict`, { instances: [[FAKE_RUN.HOLD, 0]] }, LONG);
     await until('the holding request runs', () => running() === 1 && pending() === 0);
     const predict = postJson(`${ts.restUrl}/v1/models/f:predict`, { instances: [[5]] }, LONG);
     await until('the predict is queued', () => pending() === 1);
@@ -79,6 +79,7 @@ describe('Regress batches with Predict traffic', () => {
       LONG,
     );
     await until('the regress is queued beside it', () => pending() === 2);
+    releaseHeld(path.join(base, '1'));
     assert.equal((await held).status, 200);
     const [p, r] = await Promise.all([predict, regress]);
     assert.equal(p.status, 200, p.text);

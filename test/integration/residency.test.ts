@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sha256Hex } from '../../src/main/config/tenant-config.js';
 import { estimateModelBytes } from '../../src/workers/platform.js';
-import { FAKE_RUN, type FakeModelSpec } from '../fixtures/fake-runtime.js';
+import { FAKE_RUN, type FakeModelSpec, releaseHeld } from '../fixtures/fake-runtime.js';
 import { bearer } from '../fixtures/grpc-client.js';
 import {
   copyVersion,
@@ -229,6 +229,7 @@ function fakeModel(spec: FakeModelSpec = {}): string {
 
 describe('on-demand residency under slow loads and slow requests (fake runtime)', () => {
   let ts: TestServer;
+  const bases = new Map(['f1', 'f2', 'f3'].map((name) => [name, fakeModel({ memoryBytes: 1000 })]));
   const fake = (ts: TestServer, model: string, x: number[], headers: Record<string, string> = {}) =>
     postJson(`${ts.restUrl}/v1/models/${model}:predict`, { inputs: { x: [x] } }, headers);
 
@@ -243,7 +244,7 @@ describe('on-demand residency under slow loads and slow requests (fake runtime)'
           ...['f1', 'f2', 'f3'].map((name) => ({
             name,
             platform: 'onnx',
-            base_path: fakeModel({ memoryBytes: 1000 }),
+            base_path: bases.get(name),
           })),
           { name: 'slow', platform: 'onnx', base_path: fakeModel({ memoryBytes: 1000, loadDelayMs: 1500 }) },
         ],
@@ -254,12 +255,13 @@ describe('on-demand residency under slow loads and slow requests (fake runtime)'
   after(() => ts.close());
 
   it('a model with a request in flight is never evicted, even when it is the least recently used', async () => {
-    const inFlight = fake(ts, 'f1', [FAKE_RUN.SLEEP, 1500]);
+    const inFlight = fake(ts, 'f1', [FAKE_RUN.HOLD, 0]);
     await waitFor('f1 to load and run', async () => (await stateOf(ts, 'f1')) === 'AVAILABLE');
     assert.equal((await fake(ts, 'f2', [1])).status, 200);
     assert.equal((await fake(ts, 'f3', [1])).status, 200);
     assert.equal(await stateOf(ts, 'f1'), 'AVAILABLE', 'f1 has a request running');
     assert.equal(await stateOf(ts, 'f2'), 'START');
+    releaseHeld(path.join(bases.get('f1') ?? '', '1'));
     const r = await inFlight;
     assert.equal(r.status, 200, r.text);
   });
