@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../fixtures/repo-root.js';
-import { freePort, type Instance, waitUntil } from './instances.js';
+import { clusterPort, type Instance, waitUntil } from './instances.js';
 
 const run = promisify(execFile);
 
@@ -52,9 +52,9 @@ async function portMap(
   slots: readonly Instance[],
 ): Promise<{ map: Map<number, number>; rest: number; grpc: number; stats: number }> {
   if (slots.length !== SHIPPED.instances.length) throw new Error('three instance slots expected');
-  const rest = await freePort();
-  const grpc = await freePort();
-  const stats = await freePort();
+  const rest = await clusterPort();
+  const grpc = await clusterPort();
+  const stats = await clusterPort();
   const map = new Map<number, number>([
     [SHIPPED.rest, rest],
     [SHIPPED.grpc, grpc],

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../load-tests/server-process.js';
 import { serverConfigSchema } from '../../src/main/config/schema.js';
 import { MODELS_DIR, REPO_ROOT } from '../fixtures/repo-root.js';
+import { clusterPort } from './cluster-port.js';
 
 /** The tensorserve CLI compiled beside these tests. */
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'main', 'cli.js');
@@ -24,8 +24,8 @@ export const TIMINGS = {
   grpcMaxConnectionAgeGraceMs: 2000,
 } as const;
 
-/** A free TCP port on 127.0.0.1 (the load tests' helper; balancers.ts imports it from here). */
-export { freePort };
+/** A free TCP port on 127.0.0.1 below the ephemeral range (cluster-port.ts; balancers.ts imports it from here). */
+export { clusterPort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,7 +153,7 @@ export class Instance {
     repository: ModelRepository,
     options: InstanceOptions = {},
   ): Promise<Instance> {
-    return new Instance(name, await freePort(), await freePort(), repository, options);
+    return new Instance(name, await clusterPort(), await clusterPort(), repository, options);
   }
 
   get restUrl(): string {
