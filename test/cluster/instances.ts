@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serverConfigSchema } from '../../src/main/config/schema.js';
 import { MODELS_DIR, REPO_ROOT } from '../fixtures/repo-root.js';
-import { clusterPort } from './cluster-port.js';
+import { stablePort as clusterPort } from '../fixtures/stable-port.js';
 
 /** The tensorserve CLI compiled beside these tests. */
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'main', 'cli.js');
@@ -24,7 +24,7 @@ export const TIMINGS = {
   grpcMaxConnectionAgeGraceMs: 2000,
 } as const;
 
-/** A free TCP port on 127.0.0.1 below the ephemeral range (cluster-port.ts; balancers.ts imports it from here). */
+/** A free TCP port on 127.0.0.1 below the ephemeral range (fixtures/stable-port.ts; balancers.ts imports it from here). */
 export { clusterPort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grpcCall, grpcClient } from '../fixtures/grpc-client.js';
+import { stablePort } from '../fixtures/stable-port.js';
 import { startTestServer } from '../fixtures/test-server.js';
 
 // server.grpc.listen_when_ready: the gRPC port opens the first time the server is ready, so a
@@ -34,17 +35,6 @@ function start(spec: Record<string, unknown>, grpcPort = 0) {
   );
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => {
@@ -65,7 +55,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>): Prom
 
 describe('server.grpc.listen_when_ready', () => {
   it('binds the gRPC port once the model is AVAILABLE, and serves on it', async () => {
-    const port = await freePort();
+    const port = await stablePort();
     const ts = await start({ loadDelayMs: 300 }, port);
     try {
       await ts.server.modelsLoaded();
@@ -84,7 +74,7 @@ describe('server.grpc.listen_when_ready', () => {
   });
 
   it('keeps the gRPC port closed while the server is not ready (a model that fails to load)', async () => {
-    const port = await freePort();
+    const port = await stablePort();
     const ts = await start({ loadError: 'broken on purpose' }, port);
     try {
       await ts.server.modelsLoaded();
