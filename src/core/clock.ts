@@ -82,6 +82,6 @@ export const systemClock: Clock = {
  */
 export const wallClock: Clock = {
   now: () => Date.now(),
-  setTimer: (cb, ms) => setTimeout(cb, Math.max(0, ms)),
+  setTimer: (cb, ms) => setTimeout(cb, safeDelay(ms)),
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -1,4 +1,4 @@
-import type { LifecycleClock, LifecycleTimer } from './clock.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
 
 /** What on-demand residency reports, for metrics: one per request, load and eviction. */
 export type ResidencyEvent =
@@ -32,11 +32,11 @@ export class OnDemandState {
   /** When the pending cold load of a version was first asked for (cold-start latency). */
   private readonly demandedAt = new Map<number, number>();
   private readonly lastUse = new Map<number, number>();
-  private readonly idleTimers = new Map<number, LifecycleTimer>();
+  private readonly idleTimers = new Map<number, TimerHandle>();
 
   constructor(
     private readonly model: string,
-    private readonly clock: LifecycleClock,
+    private readonly clock: Clock,
     private readonly hooks: OnDemandHooks,
   ) {}
 
