@@ -45,15 +45,34 @@ async function answered(h2: RawH2, streamId: number): Promise<void> {
   assert.ok(body.length >= 6 && body[5] === 0x08, `stream ${streamId} carries a HealthCheckResponse`);
 }
 
+/**
+ * Runs `body` on a raw HTTP/2 session to a server started with `drainNoticeMs`; `drain()`
+ * begins the server's close (once). The session and the server are closed whatever happens.
+ */
+async function onSession(
+  drainNoticeMs: number,
+  body: (h2: RawH2, drain: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const ts = await start(drainNoticeMs);
+  const h2 = await RawH2.connect(grpcPort(ts));
+  let closing: Promise<void> | undefined;
+  try {
+    await body(h2, () => {
+      closing ??= ts.close();
+      return closing;
+    });
+  } finally {
+    h2.destroy();
+    await (closing ?? ts.close());
+  }
+}
+
 describe('gRPC drain: a PING round trip before the final GOAWAY', () => {
   const isPing = (f: Frame) => f.type === FRAME.PING && (f.flags & FLAG.ACK) === 0;
 
   it('a session with a stream open: a PING, no GOAWAY before its answer, a stream sent before the answer is served, then the final GOAWAY', async () => {
     // A notice bound far above the test: the final GOAWAY can only follow the PING answer.
-    const ts = await start(600_000);
-    const h2 = await RawH2.connect(grpcPort(ts));
-    let closing: Promise<void> | undefined;
-    try {
+    await onSession(600_000, async (h2, drain) => {
       // Stream 1 stays open: its headers are sent, its body later.
       const call1 = grpcUnary(1, HEALTH_CHECK, new Uint8Array());
       const headersEnd = 9 + call1.readUIntBE(0, 3);
@@ -61,7 +80,7 @@ describe('gRPC drain: a PING round trip before the final GOAWAY', () => {
       // The server answers a PING after reading what came before it: stream 1 is open.
       h2.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8)));
       await h2.waitFor((f) => f.type === FRAME.PING && (f.flags & FLAG.ACK) !== 0, 'the PING answer');
-      closing = ts.close();
+      const closing = drain();
       const ping = await h2.waitFor(isPing, 'the drain PING');
 
       // A call the client sent before it read the PING (a proxy's), then the PING answer behind it.
@@ -76,20 +95,14 @@ describe('gRPC drain: a PING round trip before the final GOAWAY', () => {
       await answered(h2, 1);
       await h2.closed;
       await closing;
-    } finally {
-      h2.destroy();
-      await (closing ?? ts.close());
-    }
+    });
   });
 
   it('an idle session: PINGs, a stream that crossed the first is served, then the final GOAWAY', async () => {
-    const ts = await start(600_000);
-    const h2 = await RawH2.connect(grpcPort(ts));
-    let closing: Promise<void> | undefined;
-    try {
+    await onSession(600_000, async (h2, drain) => {
       h2.send(grpcUnary(1, HEALTH_CHECK, new Uint8Array()));
       await answered(h2, 1);
-      closing = ts.close();
+      const closing = drain();
       const ping = await h2.waitFor(isPing, 'the PING');
       assert.equal(h2.frames.filter(isGoaway).length, 0, 'no GOAWAY before the PING is answered');
       // A proxy's request sent as the PING arrived (nginx took the idle connection), then the answer.
@@ -101,39 +114,27 @@ describe('gRPC drain: a PING round trip before the final GOAWAY', () => {
       await answered(h2, 3);
       await h2.closed;
       await closing;
-    } finally {
-      h2.destroy();
-      await (closing ?? ts.close());
-    }
+    });
   });
 
   it('sends the final GOAWAY after drain_notice_ms when the PING is never answered', async () => {
-    const ts = await start(200);
-    const h2 = await RawH2.connect(grpcPort(ts));
-    let closing: Promise<void> | undefined;
-    try {
+    await onSession(200, async (h2, drain) => {
       h2.send(grpcUnary(1, HEALTH_CHECK, new Uint8Array()));
       await answered(h2, 1);
-      closing = ts.close();
+      const closing = drain();
       await h2.waitFor(isPing, 'the PING');
       const final = await h2.waitFor(isGoaway, 'the final GOAWAY');
       assert.deepEqual(goawayOf(final), { lastStreamId: 1, errorCode: 0 });
       await h2.closed;
       await closing;
-    } finally {
-      h2.destroy();
-      await (closing ?? ts.close());
-    }
+    });
   });
 
   it('drain_notice_ms 0: no PING, the GOAWAY has the last stream id received', async () => {
-    const ts = await start(0);
-    const h2 = await RawH2.connect(grpcPort(ts));
-    let closing: Promise<void> | undefined;
-    try {
+    await onSession(0, async (h2, drain) => {
       h2.send(grpcUnary(1, HEALTH_CHECK, new Uint8Array()));
       await answered(h2, 1);
-      closing = ts.close();
+      const closing = drain();
       await h2.closed;
       await closing;
       // Node repeats its GOAWAY when it destroys the session; every one has the last id received.
@@ -141,9 +142,6 @@ describe('gRPC drain: a PING round trip before the final GOAWAY', () => {
       assert.ok(goaways.length > 0, 'a GOAWAY');
       for (const g of goaways) assert.deepEqual(g, { lastStreamId: 1, errorCode: 0 });
       assert.ok(!h2.frames.some((f) => f.type === FRAME.PING), 'no PING');
-    } finally {
-      h2.destroy();
-      await (closing ?? ts.close());
-    }
+    });
   });
 });
