@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnWatched } from './watched-child.js';
 
 /** Directory of the compiled load-tests (e.g. `dist/load-tests`); siblings are found from here. */
 export const LOAD_TESTS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -60,49 +60,25 @@ export interface SpawnServerOptions {
   readonly cwd?: string;
 }
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 /**
  * Spawns `node <script> <args>` and resolves once `GET <readyPath>` answers 200. Rejects
  * (and kills the child) when it exits first or does not get ready in time.
  */
 export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.script, ...o.args], {
+  const watched = spawnWatched(process.execPath, [...(o.nodeArgs ?? []), o.script, ...o.args], {
     cwd: o.cwd ?? REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      live.delete(child);
-      resolve();
-    });
-  });
+  const { child, tail, exited } = watched;
   const restUrl = `http://127.0.0.1:${o.restPort}`;
   const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(timer);
+    await watched.stop(10_000);
   };
   const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (exited) throw new Error(`${o.name} exited before it was ready:\n${tail}`);
+    if (exited()) throw new Error(`${o.name} exited before it was ready:\n${tail()}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${o.name} was not ready within ${o.readyTimeoutMs ?? 60_000} ms:\n${tail}`);
+      throw new Error(`${o.name} was not ready within ${o.readyTimeoutMs ?? 60_000} ms:\n${tail()}`);
     }
     try {
       const res = await fetch(restUrl + o.readyPath);
@@ -118,7 +94,7 @@ export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess>
     restUrl,
     grpcAddress: o.grpcPort === undefined ? undefined : `127.0.0.1:${o.grpcPort}`,
     pid: child.pid ?? -1,
-    output: () => tail,
+    output: tail,
     stop,
   };
 }

@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { spawnWatched } from '../../load-tests/watched-child.js';
 import { REPO_ROOT } from '../fixtures/repo-root.js';
 import { clusterPort, type Instance, waitUntil } from './instances.js';
 
@@ -92,26 +93,12 @@ export async function startBalancer(kind: BalancerKind, slots: readonly Instance
     kind === 'haproxy'
       ? ['-db', '-f', file]
       : ['-c', file, '-p', dir, '-g', `daemon off; ${nginxGlobals(dir)}`];
-  const child: ChildProcess = spawn(kind, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  process.once('exit', () => child.kill('SIGKILL'));
+  const proc = spawnWatched(kind, args);
   const restUrl = `http://127.0.0.1:${rest}`;
   const statsUrl = `http://127.0.0.1:${stats}/stats;csv`;
   await waitUntil(
     async () => {
-      if (exited) throw new Error(`${kind} exited:\n${tail}`);
+      if (proc.exited()) throw new Error(`${kind} exited:\n${proc.tail()}`);
       try {
         const res = await fetch(restUrl, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
@@ -145,7 +132,7 @@ export async function startBalancer(kind: BalancerKind, slots: readonly Instance
         }));
     },
     errors() {
-      if (kind === 'haproxy') return tail;
+      if (kind === 'haproxy') return proc.tail();
       let log = '';
       try {
         log = readFileSync(path.join(dir, 'error.log'), 'utf8');
@@ -156,12 +143,7 @@ export async function startBalancer(kind: BalancerKind, slots: readonly Instance
         .join('\n');
     },
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await proc.stop(5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

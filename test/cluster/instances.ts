@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawnWatched, type WatchedChild } from '../../load-tests/watched-child.js';
 import { serverConfigSchema } from '../../src/main/config/schema.js';
 import { MODELS_DIR, REPO_ROOT } from '../fixtures/repo-root.js';
 import { stablePort as clusterPort } from '../fixtures/stable-port.js';
@@ -132,9 +132,9 @@ function serverYaml(o: InstanceOptions): string {
 
 /** A tensorserve process on fixed 127.0.0.1 ports, restartable on the same ports. */
 export class Instance {
-  private child: ChildProcess | undefined;
-  private exit: Promise<number | null> | undefined;
-  private tail = '';
+  private proc: WatchedChild | undefined;
+  /** The output tail of the latest run, kept after it exited. */
+  private lastOutput: () => string = () => '';
   private readonly configFile: string;
 
   private constructor(
@@ -165,18 +165,18 @@ export class Instance {
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.proc !== undefined && !this.proc.exited();
   }
 
   /** The process's last output, for failure messages. */
   output(): string {
-    return this.tail;
+    return this.lastOutput();
   }
 
   /** Starts the process (as docs/deploy.md runs one); resolves once it has spawned. */
   start(): void {
-    if (this.child) throw new Error(`${this.name} is already running`);
-    const child = spawn(
+    if (this.running) throw new Error(`${this.name} is already running`);
+    this.proc = spawnWatched(
       process.execPath,
       [
         CLI,
@@ -189,22 +189,9 @@ export class Instance {
         '--port',
         String(this.grpcPort),
       ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: REPO_ROOT },
     );
-    const keep = (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString('utf8')).slice(-4000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.child = child;
-    running.add(child);
-    this.exit = new Promise((resolve) =>
-      child.once('exit', (code) => {
-        running.delete(child);
-        if (this.child === child) this.child = undefined;
-        resolve(code);
-      }),
-    );
+    this.lastOutput = this.proc.tail;
   }
 
   /** Starts it and waits until /v2/health/ready answers 200. */
@@ -216,7 +203,7 @@ export class Instance {
   async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitUntil(
       async () => {
-        if (!this.child) throw new Error(`${this.name} exited before it was ready:\n${this.tail}`);
+        if (!this.running) throw new Error(`${this.name} exited before it was ready:\n${this.output()}`);
         return (await this.ready()) === 200;
       },
       `${this.name} ready`,
@@ -229,27 +216,14 @@ export class Instance {
     return statusOf(`${this.restUrl}/v2/health/ready`);
   }
 
-  /** SIGTERM, then waits for the exit; resolves to the exit code. */
+  /** SIGTERM, then waits for the exit; resolves to the exit code (null when not running). */
   async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child) return null;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMINGS.drainTimeoutMs + 10_000);
-    const code = await this.exit;
-    clearTimeout(timer);
-    return code ?? null;
+    if (!this.running || !this.proc) return null;
+    return this.proc.stop(TIMINGS.drainTimeoutMs + 10_000);
   }
 
   /** SIGKILL, then waits for the exit. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGKILL');
-    await this.exit;
+    if (this.running) await this.proc?.kill();
   }
 }
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
