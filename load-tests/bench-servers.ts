@@ -7,9 +7,11 @@ import path from 'node:path';
 import {
   freePort,
   LOAD_TESTS_DIR,
+  REPO_ROOT,
   type ServerProcess,
   spawnServer,
   startTensorServe,
+  startTensorServeWithArgs,
 } from './server-process.js';
 
 /** Thread settings shared by every server of one run, so the comparison is like for like. */
@@ -77,4 +79,36 @@ export async function startTensorServeWith(
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
   return startTensorServe(file, cli === undefined ? { name } : { name, cli });
+}
+
+/**
+ * tensorserve of one build serving the example CNN as issue 11's latency benchmarks do
+ * (`max_batch_size` 32, `batch_timeout_micros` 1000, `workers` CPU workers of one thread),
+ * from a config written to `dir` as `<name>.json`. `buildRoot` is that build's output folder
+ * (holding `src/main/cli.js`); the server runs in the folder above it.
+ */
+export function startCnnBuild(
+  buildRoot: string,
+  name: string,
+  dir: string,
+  workers: number,
+): Promise<ServerProcess> {
+  const config = {
+    server: { host: '127.0.0.1', log_level: 'warn', file_system_poll_wait_seconds: 0 },
+    devices: { cpu: { workers, intra_op_threads: 1 } },
+    models: [
+      {
+        name: 'cnn',
+        base_path: path.join(REPO_ROOT, 'models', 'cnn'),
+        batching: { max_batch_size: 32, batch_timeout_micros: 1000 },
+      },
+    ],
+  };
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  return startTensorServeWithArgs(['--config', file], {
+    name,
+    cli: path.join(buildRoot, 'src', 'main', 'cli.js'),
+    cwd: path.dirname(buildRoot),
+  });
 }

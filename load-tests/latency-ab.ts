@@ -14,12 +14,13 @@
  * Each repo root must hold a build (`npx tsc -p tsconfig.json`, see bench:latency). The
  * servers: the example CNN, 1 worker, max_batch_size 32, batch_timeout_micros 1000.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Flags, tempDir, withCleanup } from './bench-common.js';
+import { startCnnBuild } from './bench-servers.js';
 import { protocolLoad } from './protocol-load.js';
 import { cnnImage, type Protocol } from './scenarios.js';
-import { freePort, REPO_ROOT, type ServerProcess, spawnServer } from './server-process.js';
+import type { ServerProcess } from './server-process.js';
 
 const USAGE = `Usage: node dist/load-tests/latency-ab.js --builds <root>,<root>[,...] [--protocols rest-json,v2-binary]
   [--connections 32] [--duration 3] [--rounds 5]`;
@@ -28,42 +29,6 @@ function mainThreadCpuS(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function start(root: string, i: number, dir: string): Promise<ServerProcess> {
-  const config = {
-    server: { host: '127.0.0.1', log_level: 'warn', file_system_poll_wait_seconds: 0 },
-    devices: { cpu: { workers: 1, intra_op_threads: 1 } },
-    models: [
-      {
-        name: 'cnn',
-        base_path: path.join(REPO_ROOT, 'models', 'cnn'),
-        batching: { max_batch_size: 32, batch_timeout_micros: 1000 },
-      },
-    ],
-  };
-  const file = path.join(dir, `build-${i}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const restPort = await freePort();
-  const grpcPort = await freePort();
-  return spawnServer({
-    name: `build ${i}`,
-    script: path.join(root, 'dist', 'src', 'main', 'cli.js'),
-    args: [
-      '--config',
-      file,
-      '--rest_api_port',
-      String(restPort),
-      '--port',
-      String(grpcPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    restPort,
-    grpcPort,
-    readyPath: '/v2/health/ready',
-    cwd: root,
-  });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -84,7 +49,8 @@ async function main(): Promise<void> {
   const servers: ServerProcess[] = [];
   await withCleanup(
     async () => {
-      for (const [i, root] of roots.entries()) servers.push(await start(root, i, tmp.dir));
+      for (const [i, root] of roots.entries())
+        servers.push(await startCnnBuild(path.join(root, 'dist'), `build-${i}`, tmp.dir, 1));
       for (const protocol of protocols) {
         const loads = servers.map((s) =>
           protocolLoad(protocol, s, 'cnn', [cnnImage(1)], { grpcClient: 'h2' }),

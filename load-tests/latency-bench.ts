@@ -22,7 +22,7 @@
  *     [--workers 1] [--rounds 1] [--single-requests 400] [--single-client raw|fetch]
  *     [--protocols a,b] [--no-echo] [--no-naive] [--no-single] [--out load-tests/results]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   Flags,
@@ -33,7 +33,7 @@ import {
   tempDir,
   withCleanup,
 } from './bench-common.js';
-import { startNaive } from './bench-servers.js';
+import { startCnnBuild, startNaive } from './bench-servers.js';
 import { measureEngineCeiling } from './engine-ceiling.js';
 import type { LoadResult } from './latency.js';
 import { LatencyRecorder } from './latency.js';
@@ -106,43 +106,6 @@ async function measure(
       (result.errors > 0 ? `, ${result.errors} errors (${result.firstError})` : ''),
   );
   return { server: name, protocol, connections, result, meanBatch: stats.meanBatchSize, mainUs };
-}
-
-/** tensorserve of one build (`root` is its build output, holding src/main/cli.js) on a config written to `dir`. */
-async function startBuild(root: string, name: string, dir: string, workers: number): Promise<ServerProcess> {
-  const config = {
-    server: { host: '127.0.0.1', log_level: 'warn', file_system_poll_wait_seconds: 0 },
-    devices: { cpu: { workers, intra_op_threads: 1 } },
-    models: [
-      {
-        name: 'cnn',
-        base_path: path.join(REPO_ROOT, 'models', 'cnn'),
-        batching: { max_batch_size: 32, batch_timeout_micros: 1000 },
-      },
-    ],
-  };
-  const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const restPort = await freePort();
-  const grpcPort = await freePort();
-  return spawnServer({
-    name,
-    script: path.join(root, 'src', 'main', 'cli.js'),
-    args: [
-      '--config',
-      file,
-      '--rest_api_port',
-      String(restPort),
-      '--port',
-      String(grpcPort),
-      '--host',
-      '127.0.0.1',
-    ],
-    restPort,
-    grpcPort,
-    readyPath: '/v2/health/ready',
-    cwd: path.dirname(root),
-  });
 }
 
 /**
@@ -292,7 +255,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < o.rounds; round++) {
         for (const [name, root] of builds) {
           log(`${name} (${root}):`);
-          await withServer(startBuild(root, name, tmp.dir, o.workers), async (srv) => {
+          await withServer(startCnnBuild(root, name, tmp.dir, o.workers), async (srv) => {
             const m = { ...o, model: 'cnn', scrapes: true };
             for (const p of PROTOCOLS) rows.push(await measure(srv, name, p, o.connections, m));
           });
@@ -303,7 +266,7 @@ async function main(): Promise<void> {
         const started: [string, ServerProcess][] = [];
         try {
           for (const [name, root] of builds)
-            started.push([name, await startBuild(root, `${name}-1`, tmp.dir, o.workers)]);
+            started.push([name, await startCnnBuild(root, `${name}-1`, tmp.dir, o.workers)]);
           if (!skipEcho) started.push(['echo', await startEcho()]);
           for (const p of ['v2-binary', 'rest-json'] as Protocol[])
             rows.push(...(await interleaved(started, p, o.single, singleClient as 'raw' | 'fetch')));
