@@ -269,20 +269,25 @@ export class ServableManager {
   }
 
   loadableOnDemand(name: string, selector: VersionSelector): boolean {
-    const model = this.models.get(name);
-    if (model === undefined || !model.loadsOnDemand) return false;
     try {
-      const version =
-        selector.kind === 'version'
-          ? selector.version
-          : selector.kind === 'label'
-            ? model.labels[selector.label]
-            : model.latestWanted();
       // A failed on-demand load is tried again by the next request: not a reason to be unready.
-      return version !== undefined && model.wants(version);
+      return this.onDemandVersion(name, selector) !== undefined;
     } catch {
       return false;
     }
+  }
+
+  /** The version `selector` picks of on-demand model `name` when the model wants it; undefined otherwise. */
+  private onDemandVersion(name: string, selector: VersionSelector): number | undefined {
+    const model = this.models.get(name);
+    if (model === undefined || !model.loadsOnDemand) return undefined;
+    const version =
+      selector.kind === 'version'
+        ? selector.version
+        : selector.kind === 'label'
+          ? model.labels[selector.label]
+          : model.latestWanted();
+    return version !== undefined && model.wants(version) ? version : undefined;
   }
 
   /**
@@ -293,15 +298,8 @@ export class ServableManager {
     name: string,
     selector: VersionSelector,
   ): (OfflineSignature & { version: number }) | undefined {
-    const model = this.models.get(name);
-    if (model === undefined || !model.loadsOnDemand) return undefined;
-    const version =
-      selector.kind === 'version'
-        ? selector.version
-        : selector.kind === 'label'
-          ? model.labels[selector.label]
-          : model.latestWanted();
-    if (version === undefined || !model.wants(version)) return undefined;
+    const version = this.onDemandVersion(name, selector);
+    if (version === undefined) return undefined;
     const found = this.offline.get(name, version);
     return found === undefined ? undefined : { ...found, version };
   }
