@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../src/main/metrics/metric-families.js';
 import { TIMEOUT_HEADER } from '../../src/main/rest/rest-context.js';
+import { fakeModelBase, until } from '../fixtures/fake-model.js';
 import { FAKE_RUN, releaseHeld } from '../fixtures/fake-runtime.js';
 import { startTestServer, type TestServer } from '../fixtures/test-server.js';
 
@@ -18,22 +17,6 @@ import { startTestServer, type TestServer } from '../fixtures/test-server.js';
 const FAKE_RUNTIME = new URL('../fixtures/fake-runtime.js', import.meta.url).href;
 const LONG = { [TIMEOUT_HEADER]: '60000' };
 
-function fakeModelBase(): string {
-  const base = mkdtempSync(path.join(tmpdir(), 'ts-isolation-'));
-  mkdirSync(path.join(base, '1'));
-  writeFileSync(path.join(base, '1', 'fake.json'), '{}');
-  writeFileSync(path.join(base, '1', 'model.onnx'), 'fake');
-  return base;
-}
-
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
 interface Reply {
   readonly status: number;
   readonly body: { predictions?: { y: number[] }[]; error?: string };
@@ -41,7 +24,7 @@ interface Reply {
 
 describe('batch fault isolation through the server', () => {
   let ts: TestServer;
-  const base = fakeModelBase();
+  const base = fakeModelBase('ts-isolation-');
 
   before(async () => {
     ts = await startTestServer(

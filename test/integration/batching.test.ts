@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '../../src/main/grpc/grpc-protos.js';
 import { TIMEOUT_HEADER } from '../../src/main/rest/rest-context.js';
+import { fakeModelBase, until } from '../fixtures/fake-model.js';
 import { FAKE_RUN } from '../fixtures/fake-runtime.js';
 import { startTestServer, type TestServer } from '../fixtures/test-server.js';
 
@@ -22,23 +20,6 @@ const FAKE_RUNTIME = new URL('../fixtures/fake-runtime.js', import.meta.url).hre
 const HOLD_MS = 1000;
 const LONG = { [TIMEOUT_HEADER]: '60000' };
 const QUEUE_FULL = 'The batch scheduling queue to which this task was submitted is full';
-
-function fakeModelBase(): string {
-  const base = mkdtempSync(path.join(tmpdir(), 'ts-batching-'));
-  mkdirSync(path.join(base, '1'));
-  writeFileSync(path.join(base, '1', 'fake.json'), '{}');
-  writeFileSync(path.join(base, '1', 'model.onnx'), 'fake');
-  return base;
-}
-
-/** Polls `cond` every few ms; fails (rather than hangs) after a generous bound. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
 
 interface Reply {
   readonly status: number;
@@ -65,13 +46,13 @@ describe('dynamic batching through the server', () => {
         models: [
           {
             name: 'f',
-            base_path: fakeModelBase(),
+            base_path: fakeModelBase('ts-batching-'),
             platform: 'onnx',
             batching: { max_batch_size: 4, batch_timeout_micros: 0, max_enqueued_batches: 2 },
           },
           {
             name: 'g',
-            base_path: fakeModelBase(),
+            base_path: fakeModelBase('ts-batching-'),
             platform: 'onnx',
             batching: { max_batch_size: 1, batch_timeout_micros: 0 },
           },

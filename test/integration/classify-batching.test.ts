@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { METRIC_NAMES } from '../../src/main/metrics/metric-families.js';
 import { TIMEOUT_HEADER } from '../../src/main/rest/rest-context.js';
+import { fakeModelBase, until } from '../fixtures/fake-model.js';
 import { FAKE_RUN, releaseHeld } from '../fixtures/fake-runtime.js';
 import { postJson, startTestServer, type TestServer } from '../fixtures/test-server.js';
 import { parseExposition, value } from '../unit/metrics/exposition.js';
@@ -19,22 +18,11 @@ import { parseExposition, value } from '../unit/metrics/exposition.js';
 const FAKE_RUNTIME = new URL('../fixtures/fake-runtime.js', import.meta.url).href;
 const LONG = { [TIMEOUT_HEADER]: '60000' };
 
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (cond()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting until ${what}`);
-}
-
 describe('Regress batches with Predict traffic', () => {
   let ts: TestServer;
-  const base = mkdtempSync(path.join(tmpdir(), 'ts-classify-batching-'));
+  const base = fakeModelBase('ts-classify-batching-');
 
   before(async () => {
-    mkdirSync(path.join(base, '1'));
-    writeFileSync(path.join(base, '1', 'fake.json'), '{}');
-    writeFileSync(path.join(base, '1', 'model.onnx'), 'fake');
     ts = await startTestServer(
       {
         devices: { cpu: { workers: 1, intra_op_threads: 1 } },
