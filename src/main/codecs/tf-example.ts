@@ -38,6 +38,21 @@ export interface InputObject {
   example_list_with_context?: { examples?: ExampleObject[]; context?: ExampleObject | null } | null;
 }
 
+/**
+ * ClassificationRequest and RegressionRequest (model_spec = 1, input = 2) as proto-loader
+ * decodes them; `S` is the model spec shape the caller reads (at least its signature name).
+ */
+export interface ExampleRequestObject<S = { signature_name?: string }> {
+  model_spec?: S | null;
+  input?: InputObject | null;
+}
+
+/** MultiInferenceRequest (tasks = 1, input = 2): each task a model spec and a method name. */
+export interface MultiInferenceRequestObject<S = { signature_name?: string }> {
+  tasks?: { model_spec?: S | null; method_name?: string }[];
+  input?: InputObject | null;
+}
+
 const NO_VALUES: Feature = Object.freeze({ kind: 'json', values: Object.freeze([]) });
 
 function featureOf(f: FeatureObject): Feature {

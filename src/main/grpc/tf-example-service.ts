@@ -1,21 +1,17 @@
 import type * as grpc from '@grpc/grpc-js';
 import { ServingError } from '../../core/errors.js';
-import { decodeInputObject, type InputObject } from '../codecs/tf-example.js';
+import {
+  decodeInputObject,
+  type ExampleRequestObject as ExampleRequest,
+  type MultiInferenceRequestObject as MultiInferenceRequest,
+} from '../codecs/tf-example.js';
 import type { ClassScore } from '../codecs/tfs-example-json.js';
 import type { ExampleInference, ExampleResultHeader } from '../serving/classify-regress.js';
 import { type GrpcCallContext, type HandlerEnv, unary } from './grpc-call.js';
 import { type ModelSpecObject, modelNameOf, responseModelSpec, selectorOf } from './model-spec.js';
 
-/** ClassificationRequest and RegressionRequest (model_spec = 1, input = 2). */
-interface ExampleRequestObject {
-  model_spec?: ModelSpecObject | null;
-  input?: InputObject | null;
-}
-
-interface MultiInferenceRequestObject {
-  tasks?: { model_spec?: ModelSpecObject | null; method_name?: string }[];
-  input?: InputObject | null;
-}
+type ExampleRequestObject = ExampleRequest<ModelSpecObject>;
+type MultiInferenceRequestObject = MultiInferenceRequest<ModelSpecObject>;
 
 const LATEST = Object.freeze({ kind: 'latest' as const });
 

@@ -1,7 +1,11 @@
 import { selectOutputs, validateInputs } from '../../core/input-validation.js';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
 import type { TensorMap } from '../../core/tensor.js';
-import { decodeInputObject, type InputObject } from '../codecs/tf-example.js';
+import {
+  decodeInputObject,
+  type ExampleRequestObject,
+  type MultiInferenceRequestObject,
+} from '../codecs/tf-example.js';
 import { servingPlan } from '../lifecycle/serving-plan.js';
 import type { LogKind } from '../lifecycle/warmup/prediction-log.js';
 import type { InputsRunner, LogReplayer, ReplayTarget } from '../lifecycle/warmup/warmup-replay.js';
@@ -33,18 +37,6 @@ export function warmupInputsRunner(queue: WarmupQueue): InputsRunner {
   };
 }
 
-interface ModelSpecObject {
-  signature_name?: string;
-}
-interface ExampleRequestObject {
-  model_spec?: ModelSpecObject | null;
-  input?: InputObject | null;
-}
-interface MultiInferenceRequestObject {
-  tasks?: { model_spec?: ModelSpecObject | null; method_name?: string }[];
-  input?: InputObject | null;
-}
-
 /**
  * Replayers for classify_log, regress_log and multi_inference_log: each request runs through
  * ExampleInference (the code the Classify/Regress/MultiInference APIs use: the model's
@@ -55,24 +47,22 @@ export function exampleReplayers(run: InputsRunner): Partial<Record<LogKind, Log
   const inference = (target: ReplayTarget) =>
     new ExampleInference(versionCore(target, run), () => target.exampleSignatures);
   const latest = { kind: 'latest' } as const;
+  /** A logged ClassificationRequest or RegressionRequest as the call on the loading version. */
+  const exampleCall = (request: unknown, target: ReplayTarget) => {
+    const req = (request ?? {}) as ExampleRequestObject;
+    return {
+      model: target.model,
+      selector: latest,
+      signatureName: req.model_spec?.signature_name,
+      input: decodeInputObject(req.input),
+    };
+  };
   return {
     classify_log: async (request, target) => {
-      const req = (request ?? {}) as ExampleRequestObject;
-      await inference(target).classify({
-        model: target.model,
-        selector: latest,
-        signatureName: req.model_spec?.signature_name,
-        input: decodeInputObject(req.input),
-      });
+      await inference(target).classify(exampleCall(request, target));
     },
     regress_log: async (request, target) => {
-      const req = (request ?? {}) as ExampleRequestObject;
-      await inference(target).regress({
-        model: target.model,
-        selector: latest,
-        signatureName: req.model_spec?.signature_name,
-        input: decodeInputObject(req.input),
-      });
+      await inference(target).regress(exampleCall(request, target));
     },
     multi_inference_log: async (request, target) => {
       const req = (request ?? {}) as MultiInferenceRequestObject;
