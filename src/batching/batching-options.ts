@@ -7,15 +7,18 @@ export interface BatchingOptions {
   readonly maxBatchSize: number;
   /**
    * The longest the oldest request of an open batch may wait for company, in µs; 0 = no
-   * timer: a batch starts as soon as a worker is free for it.
+   * timer: a batch starts as soon as a worker is free for it. Only eagerDispatch: false
+   * waits this long; eager dispatch starts a batch whenever a worker is free for it.
    */
   readonly batchTimeoutMicros: number;
   /**
-   * A request that arrives while a worker is free for the model and no batch is forming runs
-   * at once (after the current event-loop turn, so requests that arrived together still share
-   * its batch) instead of waiting batchTimeoutMicros for company; batches that form while
-   * every worker is busy still wait for company up to batchTimeoutMicros. false is TF
-   * Serving's behaviour: every open batch waits until it is full or timed out.
+   * Work-conserving dispatch: no request waits for company while a worker is free for its
+   * model. A request that arrives while a worker is free and no batch is forming runs at once
+   * (after the current event-loop turn, so requests that arrived together still share its
+   * batch); requests that arrive while every worker is busy form a batch (up to the batch
+   * size) that starts as soon as a worker frees. batchTimeoutMicros then never delays a
+   * batch. false is TF Serving's behaviour: every open batch waits until it is full or its
+   * oldest request has waited batchTimeoutMicros.
    */
   readonly eagerDispatch: boolean;
   /** Queue bound in batches (closed + open); beyond it → UNAVAILABLE. */

@@ -76,8 +76,8 @@ interface FormedBatch extends DispatchBatch {
 /**
  * The queue of one model version, a pure batcher: admission (size limits, queue bounds),
  * deadlines and cancellation while queued, batch formation (fair across tenants,
- * shape-compatible, closed when full, mixed or timed out; at once for a request that finds
- * the model idle), and settling finished batches into their requests' results, including
+ * shape-compatible, closed when full, mixed or timed out; with eager dispatch, whenever a
+ * worker is free for it), and settling finished batches into their requests' results, including
  * re-running a failed batch in smaller groups (fault-isolation.ts). It never runs anything:
  * the device dispatcher asks `ready`, `takeBatch`s, runs the batch on the executor and hands
  * the outcome back with `settle`. Owned by the BatchScheduler.
@@ -103,7 +103,11 @@ export class ModelQueue implements DispatchQueue {
   #retries: QueuedTask[][] = [];
   /** Batches taken and not settled. */
   #running = 0;
-  /** The open batch was started by a request that found the model idle: run it at once. */
+  /**
+   * The open batch was started by a request that found the model idle: it runs after the
+   * current event-loop turn (the dispatcher's turn pump is due), so arrivals of the same
+   * turn join it without pumping on their own.
+   */
   #eager = false;
   #closing = false;
   #timer: TimerHandle | undefined;
@@ -176,6 +180,8 @@ export class ModelQueue implements DispatchQueue {
     if (this.#retries.length === 0 && this.#queue.size === 0) return false;
     if (!this.#hasSlot()) return false;
     if (this.#retries.length > 0 || this.#eager || this.#closing) return true;
+    // Work-conserving: a worker is free for the batch that formed while every worker was busy.
+    if (this.#o.batching.eagerDispatch) return true;
     if (this.#queue.rows >= this.#capacity) return true;
     // Differently shaped requests close the open batch only when they cannot share it.
     if (this.#shapes.size > 1 && !this.#o.batching.padVariableLengthInputs) return true;
@@ -277,7 +283,6 @@ export class ModelQueue implements DispatchQueue {
       // No batch forming and a worker free: this request starts one that runs at once.
       const starts =
         this.#o.batching.eagerDispatch &&
-        this.#timeoutMs > 0 &&
         this.#queue.size === 0 &&
         this.#retries.length === 0 &&
         this.#hasSlot();
@@ -291,6 +296,8 @@ export class ModelQueue implements DispatchQueue {
         return;
       }
       this.#rearm();
+      // The idle batch's turn pump is due: a pump now would only split this turn's arrivals.
+      if (this.#eager && this.#queue.rows < this.#capacity) return;
       this.#o.notify();
     });
   }
@@ -400,7 +407,7 @@ export class ModelQueue implements DispatchQueue {
   #rearm(): void {
     const oldest = this.#queue.oldest();
     let batchDue =
-      oldest === undefined || this.#closing || this.#eager || this.#timeoutMs === 0
+      oldest === undefined || this.#closing || this.#o.batching.eagerDispatch || this.#timeoutMs === 0
         ? Number.POSITIVE_INFINITY
         : oldest.enqueuedAt + this.#timeoutMs;
     // A batch already due is ready: it starts when a slot frees, which wakes the dispatcher.

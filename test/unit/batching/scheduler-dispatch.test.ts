@@ -41,9 +41,33 @@ describe('BatchScheduler eager dispatch (no idle wait)', () => {
     await Promise.all(all);
   });
 
-  it('lets a batch that forms while the worker is busy wait for company up to the timeout', async () => {
-    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000 });
+  it('starts the batch that formed while the worker was busy as soon as the worker frees', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1e6 });
     const first = enqueue(1);
+    await flush();
+    const second = enqueue(2);
+    const third = enqueue(3);
+    await flush();
+    assert.equal(exec.batches.length, 1, 'the worker is busy: the batch grows');
+    assert.equal(clock.timerCount, 0, 'no batch timer: it waits for the worker, not for company');
+    exec.complete(exec.batches[0]);
+    await first;
+    await flush();
+    assert.equal(exec.batches.length, 2, 'started with no time passing');
+    assert.deepEqual(values(exec.batches[1].inputs.x.data), [2, 3]);
+    exec.complete(exec.batches[1]);
+    assert.deepEqual(
+      (await Promise.all([second, third])).map((r) => r.batchSize),
+      [2, 2],
+    );
+  });
+
+  it('waits for company up to the timeout with eagerDispatch off (TF Serving), even when the worker frees', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, eagerDispatch: false });
+    const first = enqueue(1);
+    await flush();
+    assert.equal(exec.batches.length, 0, 'a lone request waits for company');
+    clock.advance(1);
     await flush();
     const second = enqueue(2);
     await flush();
@@ -61,6 +85,18 @@ describe('BatchScheduler eager dispatch (no idle wait)', () => {
     assert.deepEqual(values(exec.batches[1].inputs.x.data), [2, 3]);
     exec.complete(exec.batches[1]);
     await Promise.all([second, third]);
+  });
+
+  it('dispatches a lone request at an idle model after one event-loop turn even with batchTimeoutMicros 0', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 0 });
+    const p = enqueue(1);
+    const q = enqueue(2);
+    await flush();
+    assert.equal(exec.batches.length, 1);
+    assert.deepEqual(values(exec.batches[0].inputs.x.data), [1, 2], 'same-turn arrivals share it');
+    assert.equal(clock.timerCount, 0);
+    await exec.drain();
+    await Promise.all([p, q]);
   });
 
   it('keeps one timer per queue however many requests with deadlines wait', async () => {
