@@ -1,3 +1,4 @@
+import { type CancelSignal, linkedCancel } from '../core/cancel-signal.js';
 import { dtypeSize, typedArrayCtor } from '../core/dtype.js';
 import { elementCount, type Tensor, type TensorMap } from '../core/tensor.js';
 import type { RequestResult } from './queued-request.js';
@@ -15,11 +16,10 @@ export async function runInChunks(
   inputs: TensorMap,
   rows: number,
   chunkRows: number,
-  signal: AbortSignal | undefined,
-  runChunk: (inputs: TensorMap, rows: number, signal: AbortSignal) => Promise<RequestResult>,
+  signal: CancelSignal | undefined,
+  runChunk: (inputs: TensorMap, rows: number, signal: CancelSignal) => Promise<RequestResult>,
 ): Promise<RequestResult> {
-  const withdraw = new AbortController();
-  const chunkSignal = signal === undefined ? withdraw.signal : AbortSignal.any([signal, withdraw.signal]);
+  const { signal: chunkSignal, withdraw } = linkedCancel(signal);
   const chunks: Promise<RequestResult>[] = [];
   for (let start = 0; start < rows; start += chunkRows) {
     const end = Math.min(rows, start + chunkRows);
@@ -28,7 +28,7 @@ export async function runInChunks(
   try {
     return joinResults(await Promise.all(chunks));
   } catch (err) {
-    withdraw.abort();
+    withdraw();
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { ServingError } from '../core/errors.js';
 import type { Signature } from '../core/signature.js';
@@ -252,7 +253,7 @@ export class ModelQueue implements DispatchQueue {
     return e.freeSlotsFor === undefined ? e.freeSlots() > 0 : e.freeSlotsFor(this.key) > 0;
   }
 
-  #push(req: QueuedRequest, inputs: TensorMap, rows: number, signal: AbortSignal | undefined) {
+  #push(req: QueuedRequest, inputs: TensorMap, rows: number, signal: CancelSignal | undefined) {
     return new Promise<RequestResult>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const now = this.#o.clock.now();
@@ -460,7 +461,7 @@ export class ModelQueue implements DispatchQueue {
  * The error for a request withdrawn by its signal: the abort reason when it is a ServingError
  * (a front end aborting at a deadline says DEADLINE_EXCEEDED), CANCELLED otherwise.
  */
-function abortError(signal: AbortSignal): ServingError {
+function abortError(signal: CancelSignal): ServingError {
   const reason: unknown = signal.reason;
   return reason instanceof ServingError ? reason : schedulerErrors.cancelled();
 }

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { TensorMap } from '../core/tensor.js';
 import type { BatchTimings } from './executor.js';
 
@@ -19,7 +20,7 @@ export interface QueuedRequest {
    * Aborting it while the request is queued removes it, rejecting with the abort reason when
    * that is a ServingError, else CANCELLED; once running it completes.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** Sub-queue for fairness; undefined is the default tenant. */
   readonly tenant?: string;
   /** Called when the request's batch starts running (once per chunk of a split request). Must not throw. */

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { ServingError } from '../core/errors.js';
 import type { TensorMap } from '../core/tensor.js';
 import type { RequestResult } from './queued-request.js';
@@ -17,7 +18,7 @@ export interface QueuedTask {
   readonly outputNames: readonly string[];
   /** Absolute deadline on the clock's scale; Infinity when none. */
   readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CancelSignal | undefined;
   readonly resolve: (result: RequestResult) => void;
   readonly reject: (err: ServingError) => void;
   readonly onStart: (() => void) | undefined;

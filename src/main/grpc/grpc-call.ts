@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import { CallCancel, type CancelSignal } from '../../core/cancel-signal.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/request-id.js';
 import type { Credentials } from '../tenancy/authenticator.js';
@@ -9,7 +10,7 @@ export interface GrpcCallContext {
   /** Absolute deadline in ms since the epoch, when the client set one. */
   readonly deadline: number | undefined;
   /** Aborted when the client cancels the call or its deadline passes. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** Identity from `authenticate`; undefined when tenancy is off. */
   readonly caller: CallerIdentity | undefined;
   /** The call's `x-request-id` metadata, or a generated id; echoed in the trailers. */
@@ -111,10 +112,10 @@ function contextOf(
   env: HandlerEnv,
   requestId: string,
 ): { ctx: GrpcCallContext; done: () => void } {
-  const controller = new AbortController();
+  const cancel = new CallCancel();
   const deadline = deadlineOf(call);
   const onCancel = () =>
-    controller.abort(
+    cancel.abort(
       deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS
         ? new ServingError('DEADLINE_EXCEEDED', 'Deadline exceeded')
         : new ServingError('CANCELLED', 'The client cancelled the call'),
@@ -125,7 +126,7 @@ function contextOf(
   // client's deadline passes.
   const caller = env.authenticate?.(credentialsOf(call));
   return {
-    ctx: { deadline, signal: controller.signal, caller, requestId },
+    ctx: { deadline, signal: cancel, caller, requestId },
     done: () => {
       call.removeListener('cancelled', onCancel);
     },

@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { safeDelay } from '../../core/clock.js';
 import { ERROR_CODES, MAX_CLIENT_MESSAGE, ServingError } from '../../core/errors.js';
 import type { ModelConfig } from '../config/model-config.js';
@@ -104,7 +105,7 @@ const ANSWER_MARGIN_MS = 200;
 async function withinDeadline(
   work: Promise<void>,
   deadline: number | undefined,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<boolean> {
   if (deadline === undefined) {
     await work;

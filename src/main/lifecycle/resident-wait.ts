@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { ServingError } from '../../core/errors.js';
 import type { ModelVersions, VersionChangeEvent } from './model-versions.js';
 
@@ -6,7 +7,7 @@ export interface ColdStartBounds {
   /** The request's absolute deadline, ms since the epoch (Date.now() scale). */
   readonly deadline?: number;
   /** Aborted when the client goes away. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import { CallCancel, type CancelSignal } from '../../core/cancel-signal.js';
 import { clientError, ServingError } from '../../core/errors.js';
 import { clampTimeout, MAX_TIMER_MS } from '../net/deadline-cap.js';
 import type { ArrivalPass } from '../tenancy/admission.js';
@@ -15,7 +15,7 @@ export interface CallContext {
   /** The tenant admission made on arrival (see `Arrival`), for `PredictCall.arrival`. */
   readonly arrival: ArrivalPass | undefined;
   readonly deadline: number | undefined;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 /** Header carrying a per-request deadline in milliseconds (overrides the server default). */
@@ -23,7 +23,7 @@ export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /**
  * Builds the call context: the deadline (header or server default, clamped to
- * `maxDeadlineMs`) and an AbortSignal that fires when the client's connection closes, so
+ * `maxDeadlineMs`) and a CancelSignal that fires when the client's connection closes, so
  * queued work of a client that went away is dropped. The signal is the connection's
  * (`connectionSignal`), shared by the requests it carries, so a request costs no
  * AbortController and no close listener of its own; answered requests have removed their
@@ -58,26 +58,24 @@ export function callContext(
   };
 }
 
-const connectionAborts = new WeakMap<object, AbortController>();
+const connectionAborts = new WeakMap<object, CallCancel>();
 
 /**
- * The AbortSignal of one client connection: aborted when the socket closes (the client went
+ * The CancelSignal of one client connection: aborted when the socket closes (the client went
  * away, or the server ended the connection). Created on the connection's first inference
  * request; a request arriving without a socket gets a signal that never fires.
  */
-export function connectionSignal(socket: Socket | null): AbortSignal {
-  if (socket === null) return new AbortController().signal;
-  let controller = connectionAborts.get(socket);
-  if (controller === undefined) {
-    const created = new AbortController();
-    // Pipelined requests of one connection each add a listener while queued: no leak warning.
-    setMaxListeners(0, created.signal);
-    if (socket.destroyed) created.abort();
-    else socket.once('close', () => created.abort());
+export function connectionSignal(socket: Socket | null): CancelSignal {
+  if (socket === null) return new CallCancel();
+  let signal = connectionAborts.get(socket);
+  if (signal === undefined) {
+    const created = new CallCancel();
+    if (socket.destroyed) created.abort(undefined);
+    else socket.once('close', () => created.abort(undefined));
     connectionAborts.set(socket, created);
-    controller = created;
+    signal = created;
   }
-  return controller.signal;
+  return signal;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { ServingError } from '../../core/errors.js';
 import { DEFAULT_SIGNATURE_NAME } from '../../core/signature.js';
 import type { VersionSelector } from '../../core/version-selector.js';
@@ -31,7 +32,7 @@ export interface ExampleCall {
   readonly input: ExampleInput;
   /** Absolute deadline, ms since the epoch. */
   readonly deadline?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   readonly caller?: CallerIdentity;
   readonly arrival?: ArrivalPass;
   /** `REST` | `GRPC`, for metrics. */

@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import type { ServingError } from '../../core/errors.js';
 import type { ModelMetadataResult } from '../../core/model-metadata.js';
 import type { Signature } from '../../core/signature.js';
@@ -25,7 +26,7 @@ export interface PredictCall {
   /** Absolute deadline in ms since the epoch (Date.now() scale). */
   readonly deadline?: number;
   /** Aborted when the client goes away; queued work is then dropped. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   readonly caller?: CallerIdentity;
   /**
    * The tenant admission the front end already made when the request arrived (REST, before

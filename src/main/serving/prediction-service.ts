@@ -1,5 +1,6 @@
 import type { BatchTimings } from '../../batching/executor.js';
 import type { CallerIdentity } from '../../core/caller-identity.js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { ServingError } from '../../core/errors.js';
 import { rejectNulStrings, selectOutputs, validateInputs } from '../../core/input-validation.js';
 import type { ModelMetadataResult } from '../../core/model-metadata.js';
@@ -36,7 +37,7 @@ export interface ServableSource {
   acquireResident?(
     name: string,
     selector: VersionSelector,
-    bounds: { deadline?: number; signal?: AbortSignal },
+    bounds: { deadline?: number; signal?: CancelSignal },
   ): Promise<ServableHandle>;
   /**
    * True when `name` loads on demand, so a request may have to wait for a load
@@ -65,7 +66,7 @@ export interface RequestQueue {
       inputs: TensorMap;
       outputNames: readonly string[];
       deadline?: number;
-      signal?: AbortSignal;
+      signal?: CancelSignal;
       tenant?: string;
       onStart?: () => void;
     },

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { safeDelay } from '../../core/clock.js';
 import { ServingError } from '../../core/errors.js';
 
@@ -80,7 +81,7 @@ export class InFlightGate {
    * Resolves with a slot once the tenant has one free. Rejects with CANCELLED when `signal`
    * aborts and DEADLINE_EXCEEDED when `deadline` (epoch ms) passes while waiting.
    */
-  enter(tenant: string | undefined, signal?: AbortSignal, deadline?: number): Promise<ReleaseSlot> {
+  enter(tenant: string | undefined, signal?: CancelSignal, deadline?: number): Promise<ReleaseSlot> {
     const now = this.tryEnter(tenant);
     if (now !== undefined) return Promise.resolve(now);
     const s = this.tenants.get(tenant as string) as TenantSlots;
