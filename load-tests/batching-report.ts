@@ -143,8 +143,9 @@ function notes(rep: SectionReport, ctx: RunContext): string[] {
       `thread and inference on ${t.workers} worker thread(s), so it may use ${1 + t.workers} threads for ` +
       `${t.workers} inference at a time. The load generator shares the same cores.`,
     `batching on: max_batch_size ${ctx.batching.maxBatchSize}, batch_timeout_micros ${ctx.batching.batchTimeoutMicros} ` +
-      `(batches keep growing while the worker is busy, so under load they fill without waiting; the timeout only ` +
-      `bounds the extra latency of a lone request). Batching off: max_batch_size 1.`,
+      `(eager dispatch, the default: a request that finds a worker free runs at once, and the batch that grows ` +
+      `while every worker is busy starts when one frees, so under load batches fill without waiting; the timeout ` +
+      `applies only with eager_dispatch: false). Batching off: max_batch_size 1.`,
     'mean batch: nv_inference_count / nv_inference_exec_count over the measured interval; (a) is 1 by construction. ' +
       'srv queue / srv compute: per-request means of nv_inference_queue_duration_us and ' +
       'nv_inference_compute_infer_duration_us; the rest of the latency is spent outside the scheduler and the ' +
