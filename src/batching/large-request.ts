@@ -19,7 +19,7 @@ export async function runInChunks(
   signal: CancelSignal | undefined,
   runChunk: (inputs: TensorMap, rows: number, signal: CancelSignal) => Promise<RequestResult>,
 ): Promise<RequestResult> {
-  const { signal: chunkSignal, withdraw } = linkedCancel(signal);
+  const { signal: chunkSignal, withdraw, unlink } = linkedCancel(signal);
   const chunks: Promise<RequestResult>[] = [];
   for (let start = 0; start < rows; start += chunkRows) {
     const end = Math.min(rows, start + chunkRows);
@@ -30,6 +30,8 @@ export async function runInChunks(
   } catch (err) {
     withdraw();
     throw err;
+  } finally {
+    unlink();
   }
 }
 

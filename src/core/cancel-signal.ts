@@ -54,17 +54,35 @@ export class CallCancel implements CancelSignal {
   }
 }
 
-/**
- * A signal that aborts when `signal` does (with its reason), and `withdraw`, which aborts it
- * alone (reason undefined): AbortSignal.any of the caller's signal and a local one.
- */
-export function linkedCancel(signal: CancelSignal | undefined): { signal: CallCancel; withdraw: () => void } {
+/** A signal linked to an outer one (see linkedCancel). */
+export interface LinkedCancel {
+  /** Aborts when the outer signal does, with its reason, or on `withdraw`. */
+  readonly signal: CallCancel;
+  /** Aborts `signal` alone (reason undefined) and unlinks it. */
+  withdraw(): void;
+  /**
+   * Removes the listener on the outer signal. Call it once `signal` is no longer needed: the
+   * outer signal may be a connection's, which outlives the request.
+   */
+  unlink(): void;
+}
+
+/** AbortSignal.any of the caller's signal and a local one, for CancelSignals. */
+export function linkedCancel(signal: CancelSignal | undefined): LinkedCancel {
   const linked = new CallCancel();
+  let unlink = () => {};
   if (signal?.aborted) linked.abort(signal.reason);
   else if (signal !== undefined) {
     const onAbort = () => linked.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    linked.addEventListener('abort', () => signal.removeEventListener('abort', onAbort));
+    unlink = () => signal.removeEventListener('abort', onAbort);
   }
-  return { signal: linked, withdraw: () => linked.abort(undefined) };
+  return {
+    signal: linked,
+    withdraw: () => {
+      unlink();
+      linked.abort(undefined);
+    },
+    unlink: () => unlink(),
+  };
 }

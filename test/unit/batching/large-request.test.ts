@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { sliceRows } from '../../../src/batching/large-request.js';
 import { BatchScheduler } from '../../../src/batching/scheduler.js';
@@ -56,6 +57,17 @@ describe('large-batch splitting', () => {
       exec.batches.every((b) => batchRows(b) === 4),
       'the last chunk never ran',
     );
+  });
+
+  it("leaves no listener on the caller's signal once the request has finished", async () => {
+    const { exec, scheduler } = setup();
+    const connection = new AbortController();
+    const big = scheduler.enqueue('m', { inputs: counting(10), outputNames: [], signal: connection.signal });
+    assert.ok(getEventListeners(connection.signal, 'abort').length > 0, 'listening while queued');
+    exec.setSlots(1);
+    await exec.drain();
+    await big;
+    assert.equal(getEventListeners(connection.signal, 'abort').length, 0);
   });
 
   it('slices rows as views', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { CallCancel, type CancelSignal, linkedCancel } from '../../../src/core/cancel-signal.js';
 
@@ -49,6 +50,18 @@ describe('linkedCancel', () => {
     assert.equal(outer.aborted, false);
     outer.abort('later');
     assert.equal(signal.reason, undefined, 'already withdrawn');
+  });
+
+  it('leaves no listener on the outer signal after withdraw or unlink', () => {
+    const outer = new AbortController();
+    const withdrawn = linkedCancel(outer.signal);
+    const unlinked = linkedCancel(outer.signal);
+    assert.equal(getEventListeners(outer.signal, 'abort').length, 2);
+    withdrawn.withdraw();
+    unlinked.unlink();
+    assert.equal(getEventListeners(outer.signal, 'abort').length, 0);
+    outer.abort('later');
+    assert.equal(unlinked.signal.aborted, false, 'unlinked: the outer abort no longer reaches it');
   });
 
   it('starts aborted when the outer signal already is, and works with none', () => {
