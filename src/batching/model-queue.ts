@@ -180,8 +180,9 @@ export class ModelQueue implements DispatchQueue {
   ready(now: number): boolean {
     if (this.#retries.length === 0 && this.#queue.size === 0) return false;
     if (!this.#hasSlot()) return false;
-    if (this.#retries.length > 0 || this.#eager || this.#closing) return true;
-    // Work-conserving: a worker is free for the batch that formed while every worker was busy.
+    if (this.#retries.length > 0 || this.#closing) return true;
+    // Work-conserving: a worker is free, whether the batch was started by a request that found
+    // the model idle or formed while every worker was busy.
     if (this.#o.batching.eagerDispatch) return true;
     if (this.#queue.rows >= this.#capacity) return true;
     // Differently shaped requests close the open batch only when they cannot share it.
