@@ -187,7 +187,7 @@ export class ModelQueue implements DispatchQueue {
     if (this.#queue.rows >= this.#capacity) return true;
     // Differently shaped requests close the open batch only when they cannot share it.
     if (this.#shapes.size > 1 && !this.#o.batching.padVariableLengthInputs) return true;
-    return now - this.#queue.oldest()!.enqueuedAt >= this.#timeoutMs;
+    return this.#timedOut(now);
   }
 
   takeBatch(now: number): DispatchBatch | undefined {
@@ -402,18 +402,25 @@ export class ModelQueue implements DispatchQueue {
     }
   }
 
+  /** The oldest queued request has waited batchTimeoutMicros by `now` (one form for every check). */
+  #timedOut(now: number): boolean {
+    const oldest = this.#queue.oldest();
+    return oldest !== undefined && oldest.enqueuedAt + this.#timeoutMs <= now;
+  }
+
   /**
    * Keeps the queue's one timer on its next due time: the oldest request's batch timeout
-   * (unless the open batch runs at once anyway), or the earliest deadline if sooner.
+   * (unless the open batch runs at once anyway), or the earliest deadline if sooner. `now` is
+   * the caller's reading when it acts on the outcome (see #fired).
    */
-  #rearm(): void {
+  #rearm(now = this.#o.clock.now()): void {
     const oldest = this.#queue.oldest();
     let batchDue =
       oldest === undefined || this.#closing || this.#o.batching.eagerDispatch || this.#timeoutMs === 0
         ? Number.POSITIVE_INFINITY
         : oldest.enqueuedAt + this.#timeoutMs;
     // A batch already due is ready: it starts when a slot frees, which wakes the dispatcher.
-    if (batchDue !== Number.POSITIVE_INFINITY && batchDue <= this.#o.clock.now()) {
+    if (batchDue !== Number.POSITIVE_INFINITY && batchDue <= now) {
       batchDue = Number.POSITIVE_INFINITY;
     }
     const due = Math.min(batchDue, this.#earliestDeadline);
@@ -422,7 +429,7 @@ export class ModelQueue implements DispatchQueue {
     this.#timer = undefined;
     this.#timerDue = due;
     if (due === Number.POSITIVE_INFINITY) return;
-    this.#timer = this.#o.clock.setTimer(() => this.#fired(), due - this.#o.clock.now());
+    this.#timer = this.#o.clock.setTimer(() => this.#fired(), due - now);
   }
 
   #fired(): void {
@@ -432,10 +439,11 @@ export class ModelQueue implements DispatchQueue {
     if (this.#earliestDeadline <= now) this.#expire(now);
     // Timers may fire a fraction of a millisecond before they are due on the clock's scale;
     // re-arming then waits for the rest. Once due, a busy device wakes the queue itself when
-    // a slot frees.
-    this.#rearm();
-    const oldest = this.#queue.oldest();
-    if (oldest !== undefined && now - oldest.enqueuedAt >= this.#timeoutMs) this.#o.notify();
+    // a slot frees. Re-arming and the notify decide on the same reading: with a later one,
+    // re-arming could find the batch due and set no timer while this reading finds it not yet
+    // due and does not notify, leaving the batch queued with nothing to start it.
+    this.#rearm(now);
+    if (this.#timedOut(now)) this.#o.notify();
   }
 
   /** Rejects every queued task whose deadline has passed; recomputes the earliest deadline. */

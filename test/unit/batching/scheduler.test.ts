@@ -74,6 +74,44 @@ describe('BatchScheduler batch formation', () => {
     await p;
   });
 
+  it('closes a timed-out batch when its timer fires early and time passes while it runs (no hang)', async () => {
+    const { clock, exec, enqueue } = setup({ batchTimeoutMicros: 1000, eagerDispatch: false });
+    // The timer fires 0.25 ms early, and each clock reading in its callback is 0.125 ms later
+    // than the one before, so a second reading inside the callback finds the batch due.
+    const setTimer = clock.setTimer.bind(clock);
+    const now = clock.now.bind(clock);
+    let drift = 0;
+    let inCallback = false;
+    clock.now = () => {
+      if (inCallback) drift += 0.125;
+      return now() + drift;
+    };
+    let early = true;
+    clock.setTimer = (cb, ms) => {
+      const fire = () => {
+        inCallback = true;
+        try {
+          cb();
+        } finally {
+          inCallback = false;
+        }
+      };
+      const handle = setTimer(fire, early ? ms - 0.25 : ms);
+      early = false;
+      return handle;
+    };
+    const p = enqueue(1, 1);
+    await flush();
+    clock.advance(0.8);
+    await flush();
+    assert.equal(exec.batches.length, 0, 'not due yet');
+    clock.advance(1);
+    await flush();
+    assert.equal(exec.batches.length, 1, 'the batch started');
+    exec.complete(exec.batches[0]);
+    await p;
+  });
+
   it('closes a full batch without waiting', async () => {
     const { exec, enqueue } = setup({ maxBatchSize: 4, maxExecutionBatchSize: 4, batchTimeoutMicros: 1e6 });
     for (let i = 0; i < 4; i++) void enqueue();
